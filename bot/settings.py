@@ -1,0 +1,156 @@
+"""Settings: one typed object read from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+def _default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{ROOT / 'var' / 'weerbaar.db'}"
+
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+}
+
+
+def _database_url(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in _ASYNC_DRIVERS:
+        raise SettingsError(
+            "DATABASE_URL: expected sqlite:///PATH or postgresql://USER@HOST/DB, "
+            f"got scheme {scheme or '(none)'!r}"
+        )
+    return f"{_ASYNC_DRIVERS[scheme]}://{rest}"
+
+
+def _http_url(name: str, value: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(f"{name}: expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}: expected a whole number, got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name}: must be between {low} and {high}, got {number}")
+    return number
+
+
+def _token(name: str, value: str, pattern: str, example: str) -> str:
+    if not re.fullmatch(pattern, value):
+        raise SettingsError(f"{name}: does not look like a valid token (expected {example})")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, read once from the environment."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_support_channel: str | None = None
+    slack_api_base_url: str | None = None
+    port: int = 8080
+    nlu_url: str | None = None
+    support_response_minutes: int = 15
+    draft_ttl_hours: int = 24
+
+    @property
+    def local_mode(self) -> bool:
+        """No channel token configured: only the local console is available."""
+        return not self.telegram_bot_token and not self.slack_bot_token
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database for synchronous clients (APScheduler's job store, Alembic CLI)."""
+        return self.database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg2")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every setting; raise SettingsError naming the first bad one."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        values: dict[str, object] = {}
+        if url := get("DATABASE_URL"):
+            values["database_url"] = _database_url(url)
+        if token := get("TELEGRAM_BOT_TOKEN"):
+            values["telegram_bot_token"] = _token(
+                "TELEGRAM_BOT_TOKEN", token, r"\d+:[A-Za-z0-9_-]{20,}", "123456:ABC-DEF..."
+            )
+        for name in ("TELEGRAM_API_BASE_URL", "TELEGRAM_WEBHOOK_URL", "SLACK_API_BASE_URL"):
+            if value := get(name):
+                values[name.lower()] = _http_url(name, value)
+        if url := get("NLU_URL"):
+            values["nlu_url"] = _http_url("NLU_URL", url)
+        if secret := get("TELEGRAM_WEBHOOK_SECRET"):
+            values["telegram_webhook_secret"] = _token(
+                "TELEGRAM_WEBHOOK_SECRET",
+                secret,
+                r"[A-Za-z0-9_-]{1,256}",
+                "1-256 of A-Z a-z 0-9 _ -",
+            )
+        if token := get("SLACK_BOT_TOKEN"):
+            values["slack_bot_token"] = _token("SLACK_BOT_TOKEN", token, r"xoxb-[\w-]+", "xoxb-...")
+        if token := get("SLACK_APP_TOKEN"):
+            values["slack_app_token"] = _token("SLACK_APP_TOKEN", token, r"xapp-[\w-]+", "xapp-...")
+        if secret := get("SLACK_SIGNING_SECRET"):
+            values["slack_signing_secret"] = secret
+        if channel := get("SLACK_SUPPORT_CHANNEL"):
+            values["slack_support_channel"] = _token(
+                "SLACK_SUPPORT_CHANNEL",
+                channel,
+                r"[CG][A-Z0-9]{6,}",
+                "a channel id such as C0123ABCD",
+            )
+        if port := get("PORT"):
+            values["port"] = _int("PORT", port, 1, 65535)
+        if minutes := get("SUPPORT_RESPONSE_MINUTES"):
+            values["support_response_minutes"] = _int("SUPPORT_RESPONSE_MINUTES", minutes, 1, 1440)
+        if hours := get("DRAFT_TTL_HOURS"):
+            values["draft_ttl_hours"] = _int("DRAFT_TTL_HOURS", hours, 1, 24 * 30)
+
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings._check_combinations()
+        return settings
+
+    def _check_combinations(self) -> None:
+        if self.slack_bot_token:
+            if not self.slack_support_channel:
+                raise SettingsError("SLACK_SUPPORT_CHANNEL: required when SLACK_BOT_TOKEN is set")
+            if not self.slack_app_token and not self.slack_signing_secret:
+                raise SettingsError(
+                    "SLACK_SIGNING_SECRET: required for HTTP mode when SLACK_APP_TOKEN is not set"
+                )
+        if self.telegram_webhook_url and not self.telegram_bot_token:
+            raise SettingsError("TELEGRAM_WEBHOOK_URL: set TELEGRAM_BOT_TOKEN as well")

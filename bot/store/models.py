@@ -1,0 +1,159 @@
+"""Tables of the case store."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base: Any = declarative_base()
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Reporter(Base):
+    """A person who talks to the bot on one channel."""
+
+    __tablename__ = "reporters"
+    id = Column(Integer, primary_key=True)
+    user_key = Column(String(128), nullable=False, unique=True)  # "<channel>:<id>"
+    role = Column(String(40))
+    municipality = Column(String(120))
+    verified = Column(Boolean, nullable=False, default=False)
+    created_at = Column(UTCDateTime, nullable=False)
+
+
+class ReferenceCounter(Base):
+    """Last case number handed out per year; references are never reused."""
+
+    __tablename__ = "reference_counters"
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last = Column(Integer, nullable=False)
+
+
+class Case(Base):
+    """A report or support request, with a reference such as WB-2026-0042."""
+
+    __tablename__ = "cases"
+    id = Column(Integer, primary_key=True)
+    ref = Column(String(20), nullable=False, unique=True)
+    reporter_id = Column(Integer, ForeignKey("reporters.id"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False)  # "incident" | "support"
+    status = Column(String(20), nullable=False, default="open")
+    urgency = Column(String(10), nullable=False, default="normal")
+    story = Column(Text)
+    incident_type = Column(String(40))
+    platform = Column(String(40))
+    occurred_at = Column(UTCDateTime)
+    occurred_text = Column(String(200))
+    location = Column(String(200))
+    targeted = Column(String(40))
+    aangifte = Column(String(20))
+    wants_support = Column(Boolean)
+    contact_preference = Column(String(20))
+    phone = Column(String(40))
+    owner = Column(String(120))
+    closed_reason = Column(String(200))
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    reporter = relationship("Reporter", lazy="joined")
+    events = relationship("CaseEvent", order_by="CaseEvent.id", lazy="selectin")
+    evidence = relationship("Evidence", order_by="Evidence.id", lazy="selectin")
+
+
+class CaseEvent(Base):
+    """One entry on a case's timeline: who did what, when."""
+
+    __tablename__ = "case_events"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id"), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False)
+    kind = Column(String(40), nullable=False)
+    actor = Column(String(120), nullable=False)
+    detail = Column(JSON, nullable=False, default=dict)
+
+
+class Evidence(Base):
+    """A file sent as evidence; kept in the database so nothing is lost."""
+
+    __tablename__ = "evidence"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id"), index=True)
+    reporter_id = Column(Integer, ForeignKey("reporters.id"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False)  # photo | document | voice | video
+    mime = Column(String(100))
+    filename = Column(String(200))
+    size = Column(BigInteger, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    content = Column(LargeBinary, nullable=False)
+    received_at = Column(UTCDateTime, nullable=False)
+
+
+class Conversation(Base):
+    """Where one reporter is in the dialogue; one row per reporter, locked per turn."""
+
+    __tablename__ = "conversations"
+    reporter_id = Column(Integer, ForeignKey("reporters.id"), primary_key=True)
+    state = Column(JSON, nullable=False, default=dict)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+
+class OutboxMessage(Base):
+    """A side effect to deliver (to the support team or a reporter), written with the case."""
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True)
+    destination = Column(String(20), nullable=False)  # "support" | "user"
+    reporter_id = Column(Integer, ForeignKey("reporters.id"), index=True)
+    case_id = Column(Integer, ForeignKey("cases.id"), index=True)
+    payload = Column(JSON, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False)
+    delivered_at = Column(UTCDateTime)
+    last_error = Column(String(200))
+
+    __table_args__ = (Index("ix_outbox_pending", "destination", "delivered_at", "next_attempt_at"),)
+
+
+__all__ = [
+    "Base",
+    "Case",
+    "CaseEvent",
+    "Conversation",
+    "Evidence",
+    "OutboxMessage",
+    "ReferenceCounter",
+    "Reporter",
+]

@@ -1,0 +1,57 @@
+"""Fixtures shared by the whole suite: databases, clock, store."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.store import Store, open_store
+from tests.postgres import PostgresMissing, PostgresServer
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the session; skipped only outside CI."""
+    try:
+        server = PostgresServer.create()
+    except PostgresMissing as missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{missing}: PostgreSQL tests must run under CI")
+        pytest.skip(str(missing))
+    server.start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or a fresh database on the throwaway server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'weerbaar.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"test_{os.getpid()}_{next(_databases)}")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Sunday 29 November 2026, 15:00 in Amsterdam."""
+    return FixedClock(datetime(2026, 11, 29, 14, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+async def store(database_url: str, clock: FixedClock) -> AsyncIterator[Store]:
+    store = await open_store(database_url, clock)
+    yield store
+    await store.close()
