@@ -1,0 +1,140 @@
+"""Command line: `python -m bot chat | cases | jobs | run`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from bot.settings import Settings, SettingsError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Weerbaar support assistant")
+    commands = parser.add_subparsers(dest="command", required=True)
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--json", action="store_true", help="one input per line, JSON lines out")
+    chat.add_argument("--user", default="lokaal", help="conversation id (default: lokaal)")
+    cases = commands.add_parser("cases", help="look at and work on cases")
+    case_commands = cases.add_subparsers(dest="action", required=True)
+    listing = case_commands.add_parser("list")
+    listing.add_argument("--json", action="store_true")
+    show = case_commands.add_parser("show")
+    show.add_argument("ref")
+    show.add_argument("--json", action="store_true")
+    ack = case_commands.add_parser("ack", help="acknowledge and take ownership")
+    ack.add_argument("ref")
+    ack.add_argument("--by", default="Lokale medewerker")
+    close = case_commands.add_parser("close")
+    close.add_argument("ref")
+    close.add_argument("--by", default="Lokale medewerker")
+    close.add_argument("--reason", default="afgehandeld")
+    jobs = commands.add_parser("jobs", help="scheduled jobs")
+    jobs.add_argument("action", choices=["list"])
+    jobs.add_argument("--json", action="store_true")
+    commands.add_parser("run", help="start the configured channels")
+    return parser
+
+
+def _print(data: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=None))
+    elif isinstance(data, list):
+        for row in data:
+            print("  ".join(str(v) for v in row.values()))
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+
+
+async def _cases(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import cases
+    from bot.store import open_store
+
+    store = await open_store(settings.database_url)
+    try:
+        if args.action == "list":
+            async with store.session() as session:
+                rows = [cases.case_row(c) for c in await store.cases(session)]
+            _print(rows, args.json)
+            return 0
+        if args.action == "show":
+            async with store.session() as session:
+                case = await store.case_by_ref(session, args.ref)
+                if case is None:
+                    print(f"Geen melding met nummer {args.ref}.", file=sys.stderr)
+                    return 1
+                _print(cases.case_json(case), args.json)
+            return 0
+        try:
+            if args.action == "ack":
+                case = await cases.acknowledge(store, args.ref, args.by)
+            else:
+                case = await cases.close(store, args.ref, args.by, args.reason)
+        except cases.CaseNotFound:
+            print(f"Geen melding met nummer {args.ref}.", file=sys.stderr)
+            return 1
+        print(f"{case.ref}: {case.status}")
+        return 0
+    finally:
+        await store.close()
+
+
+async def _main(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.command == "cases":
+        return await _cases(settings, args)
+    if args.command == "jobs":
+        from bot.scheduler import list_jobs
+
+        _print(await list_jobs(settings), args.json)
+        return 0
+
+    from bot.app import build_app, configure_logging
+
+    configure_logging()
+    app = await build_app(settings)
+    try:
+        if args.command == "chat":
+            from bot.channels.local import console_chat, json_chat
+
+            if args.json:
+                await json_chat(app, args.user, sys.stdin.buffer, print)
+            else:
+                await console_chat(app, args.user)
+            return 0
+        from bot.run import run
+
+        await run(app)
+        return 0
+    finally:
+        await app.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_main(args))
+    except SettingsError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        from bot.app import StartupError
+
+        if isinstance(error, StartupError):
+            print(f"Cannot start: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

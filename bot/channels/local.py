@@ -1,0 +1,141 @@
+"""The local channel: the interactive console and the JSON chat on stdin/stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from bot.app import App
+from bot.messages import Incoming, Reply
+
+MAX_LINE_BYTES = 16 * 1024
+INPUT_KEYS = {"text", "button", "user"}
+
+
+class BadInput(ValueError):
+    """A JSON chat line that cannot be used; the message is Dutch and says why."""
+
+
+def read_line(raw: bytes, default_user: str) -> Incoming:
+    """One stdin line: plain text, or a JSON object with text or button (and optional user)."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise BadInput(f"Deze regel is te lang (meer dan {MAX_LINE_BYTES} bytes).")
+    try:
+        line = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise BadInput("Deze regel is geen geldige tekst (UTF-8).") from None
+    if "\x00" in line:
+        raise BadInput("Deze regel bevat ongeldige tekens.")
+    if not line.startswith("{"):
+        return Incoming(user=default_user, text=line)
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        raise BadInput("Deze regel is geen geldige JSON.") from None
+    if not isinstance(data, dict):
+        raise BadInput("Verwacht een JSON-object zoals {\"text\": \"...\"}.")
+    if unknown := set(data) - INPUT_KEYS:
+        raise BadInput(f"Onbekende sleutel(s): {', '.join(sorted(unknown))}. Gebruik text, button en user.")
+    if ("text" in data) == ("button" in data):
+        raise BadInput("Geef precies één van text of button.")
+    values = {k: data[k] for k in INPUT_KEYS if k in data}
+    if not all(isinstance(v, str) for v in values.values()):
+        raise BadInput("text, button en user moeten tekst zijn.")
+    user = values.get("user", "").strip()
+    if "user" in values and not (0 < len(user) <= 64):
+        raise BadInput("user moet 1 tot 64 tekens zijn.")
+    return Incoming(
+        user=f"local:{user}" if user else default_user,
+        text=values.get("text", ""),
+        button=values.get("button"),
+    )
+
+
+def user_line(user: str, reply: Reply) -> dict[str, Any]:
+    return {
+        "to": "user",
+        "user": user.removeprefix("local:"),
+        "text": reply.text,
+        "buttons": [{"label": b.label, "payload": b.payload} for b in reply.buttons],
+    }
+
+
+async def drain_outbox(app: App) -> list[dict[str, Any]]:
+    """Hand over what waits in the outbox as local output lines (local mode only)."""
+    lines: list[dict[str, Any]] = []
+    store = app.store
+    async with store.session() as session:
+        if not app.settings.slack_bot_token:
+            for message in await store.due_outbox(session, "support"):
+                lines.append({"to": "support", "case": message.payload.get("case"), "text": message.payload.get("text", "")})
+                await store.mark_delivered(session, message)
+        if not app.settings.telegram_bot_token:
+            for message in await store.due_outbox(session, "user"):
+                user = message.payload.get("user", "")
+                if user.startswith("local:"):
+                    lines.append(user_line(user, Reply(message.payload.get("text", ""))))
+                    await store.mark_delivered(session, message)
+    return lines
+
+
+async def _readline(stream: IO[bytes]) -> bytes:
+    return await asyncio.get_running_loop().run_in_executor(None, stream.readline)
+
+
+async def json_chat(app: App, user: str, stdin: IO[bytes], write: Callable[[str], None]) -> None:
+    """One input per line in, one JSON object per output line out, until end of input."""
+
+    def emit(obj: dict[str, Any]) -> None:
+        write(json.dumps(obj, ensure_ascii=False))
+
+    default_user = f"local:{user}"
+    while raw := await _readline(stdin):
+        if not raw.strip():
+            continue
+        try:
+            message = read_line(raw.rstrip(b"\r\n"), default_user)
+        except BadInput as error:
+            emit({"error": str(error)})
+            continue
+        for reply in await app.dialogue.handle(message):
+            emit(user_line(message.user, reply))
+        for line in await drain_outbox(app):
+            emit(line)
+
+
+async def console_chat(app: App, user: str) -> None:
+    """An interactive conversation in the terminal; a number presses a button."""
+    print("Weerbaar – lokaal gesprek. Typ je bericht; stoppen met Ctrl-D.\n")
+    buttons: list[str] = []
+    default_user = f"local:{user}"
+    while True:
+        sys.stdout.write("> ")
+        sys.stdout.flush()
+        raw = await _readline(sys.stdin.buffer)
+        if not raw:
+            print()
+            return
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            print("(Dit kon ik niet lezen als tekst.)")
+            continue
+        if text.isdigit() and 0 < int(text) <= len(buttons):
+            message = Incoming(user=default_user, button=buttons[int(text) - 1])
+        else:
+            message = Incoming(user=default_user, text=text)
+        buttons = []
+        for reply in await app.dialogue.handle(message):
+            print(reply.text)
+            for button in reply.buttons:
+                buttons.append(button.payload)
+                print(f"  [{len(buttons)}] {button.label}")
+        for line in await drain_outbox(app):
+            if line["to"] == "support":
+                print(f"  (naar ondersteuningsteam, {line['case']}: {line['text']})")
+            else:
+                print(line["text"])
+        print()

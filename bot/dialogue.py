@@ -1,0 +1,355 @@
+"""The dialogue core: one message in, replies out. Knows no chat platform."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+import traceback
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete
+
+from bot.clock import Clock, SystemClock
+from bot.messages import Button, Incoming, Reply
+from bot.settings import Settings
+from bot.store import Evidence, Store
+from flows import actions, catalog
+from flows.engine import DialogueState, Engine, TurnContext
+from flows.validators import Valid, interpret, normalise
+from knowledge import Knowledge
+from nlu import NLU
+
+log = logging.getLogger("weerbaar.dialogue")
+
+MAX_TEXT = 4096
+COMMANDS = {
+    "/start": "start",
+    "/help": "help",
+    "/melden": "report_incident",
+    "/hulp": "request_support",
+    "/protocol": "find_protocol",
+    "/training": "find_training",
+    "/mijnmeldingen": "case_status",
+    "/privacy": "privacy",
+    "/stop": "cancel",
+}
+FLOW_INTENTS = ("report_incident", "request_support", "find_protocol", "find_training", "case_status")
+DIGRESSIONS = ("find_protocol", "find_training", "case_status")
+MENU = (
+    ("report_incident", "menu_report"),
+    ("request_support", "menu_support"),
+    ("find_protocol", "menu_protocol"),
+    ("find_training", "menu_training"),
+    ("case_status", "menu_cases"),
+)
+_WISH_TO_REPORT = re.compile(
+    r"^(ik )?(wil|wou|zou|kan|moet|ga)\b.*\b(melden|melding|rapporteren|doorgeven)\b", re.IGNORECASE
+)
+
+
+def user_tag(user: str) -> str:
+    """A short stable tag for logs instead of the user id."""
+    return hashlib.sha256(user.encode()).hexdigest()[:10]
+
+
+def safe_trace(error: BaseException) -> str:
+    """Where an error happened, without its message (which may hold personal data)."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    places = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    return f"{type(error).__name__} at {places}"
+
+
+def is_story(text: str) -> bool:
+    """Whether a first message already tells what happened (not just 'I want to report')."""
+    words = text.split()
+    return len(words) >= 5 and not (len(words) < 12 and _WISH_TO_REPORT.search(text))
+
+
+class Dialogue:
+    """Routes each message: safety first, then interruptions, then the running flow."""
+
+    def __init__(
+        self,
+        store: Store,
+        nlu: NLU,
+        settings: Settings,
+        knowledge: Knowledge,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.nlu = nlu
+        self.settings = settings
+        self.knowledge = knowledge
+        self.clock = clock or store.clock or SystemClock()
+        self.catalog = catalog()
+        self.engine = Engine(self.catalog, actions.ACTIONS)
+
+    def text(self, key: str, **values: object) -> str:
+        return self.catalog.text(None, key, **values)
+
+    async def handle(self, message: Incoming, *, queue_replies: bool = False) -> list[Reply]:
+        """Process one message in its own transaction and return the replies.
+
+        With queue_replies the replies are also written to the outbox in that transaction,
+        so a channel that crashes before sending them still delivers them later.
+        """
+        started = time.perf_counter()
+        text = message.text.strip()
+        if not text and message.button is None and not message.attachments:
+            return [Reply(self.text("empty_message"))]
+        if len(text) > MAX_TEXT:
+            return [Reply(self.text("too_long"))]
+        parse = None
+        if text and message.button is None and not text.startswith("/"):
+            parse = await self.nlu.parse(text)
+        try:
+            async with self.store.turn(message.user) as turn:
+                state = DialogueState.from_json(turn.conversation.state or {})
+                ctx = TurnContext(
+                    state=state,
+                    incoming=message,
+                    now=self.clock.now(),
+                    store=self.store,
+                    session=turn.session,
+                    reporter=turn.reporter,
+                    settings=self.settings,
+                    knowledge=self.knowledge,
+                    parse=parse,
+                )
+                if state.stack and turn.conversation.updated_at < ctx.now - timedelta(
+                    hours=self.settings.draft_ttl_hours
+                ):
+                    await self._drop_flows(ctx)
+                    ctx.say(self.text("draft_expired"))
+                await self._route(ctx)
+                offered = [b for r in ctx.replies for b in r.buttons]
+                state.offered = [{"label": b.label, "payload": b.payload} for b in offered]
+                await self.store.touch(turn.session, turn.conversation, state.to_json())
+                if queue_replies:
+                    for reply in ctx.replies:
+                        await self.store.enqueue(
+                            turn.session,
+                            "user",
+                            {
+                                "user": message.user,
+                                "text": reply.text,
+                                "buttons": [{"label": b.label, "payload": b.payload} for b in reply.buttons],
+                            },
+                            reporter_id=turn.reporter.id,
+                        )
+        except Exception as error:
+            log.error("turn failed for %s: %s", user_tag(message.user), safe_trace(error))
+            return [Reply(self.text("error"))]
+        log.info(
+            "turn user=%s intent=%s source=%s ms=%.1f",
+            user_tag(message.user),
+            parse.intent if parse else "-",
+            parse.source if parse else ("button" if message.button else "command"),
+            (time.perf_counter() - started) * 1000,
+        )
+        return ctx.replies
+
+    # --- routing -------------------------------------------------------------------------
+
+    async def _route(self, ctx: TurnContext) -> None:
+        message = ctx.incoming
+        if message.button is not None:
+            payload = self._offered(ctx.state, message.button)
+            if payload is None:
+                ctx.say(self.text("expired_button"))
+                await self.engine.reask(ctx)
+                return
+            ctx.payload = payload
+            await self._on_payload(ctx, payload)
+            return
+        if ctx.text.startswith("/"):
+            command = ctx.text.split()[0].split("@")[0].lower()
+            intent = COMMANDS.get(command)
+            if intent is None:
+                ctx.say(self.text("unknown_command"))
+                self._menu(ctx)
+                return
+            await self._on_intent(ctx, intent, confident=True)
+            return
+        if message.attachments and not ctx.text:
+            await self._on_files(ctx)
+            return
+        assert ctx.parse is not None
+        await self._on_intent(ctx, ctx.parse.intent, confident=not ctx.parse.fallback)
+
+    def _offered(self, state: DialogueState, pressed: str) -> str | None:
+        """The payload of an offered button matched by payload or label; None if stale or forged."""
+        pressed = pressed.strip()
+        for button in state.offered:
+            if pressed == button["payload"]:
+                return button["payload"]
+        for button in state.offered:
+            if normalise(pressed) == normalise(button["label"]):
+                return button["payload"]
+        return None
+
+    async def _on_files(self, ctx: TurnContext) -> None:
+        active = self.engine.active(ctx.state)
+        if active and active[2].collect and active[1].slots[active[2].collect].type == "files":
+            await self.engine.answer(ctx)
+            return
+        ctx.say(self.text("files_not_expected"))
+        await self.engine.reask(ctx)
+
+    async def _on_payload(self, ctx: TurnContext, payload: str) -> None:
+        kind, _, value = payload.partition(":")
+        if payload == "alert_team":
+            await actions.request_support(ctx, urgency="urgent", contact="chatten", phone=None, need=None)
+            await self.engine.reask(ctx, prefix_key="resume")
+        elif payload == "resume":
+            if self.engine.active(ctx.state):
+                await self.engine.reask(ctx)
+            else:
+                self._menu(ctx)
+        elif payload == "stop" or payload == "cancel:yes":
+            await self._drop_flows(ctx)
+            ctx.say(self.text("cancelled"))
+        elif payload == "cancel:no":
+            ctx.state.pending_cancel = False
+            await self.engine.reask(ctx)
+        elif kind == "intent":
+            await self._on_intent(ctx, value, confident=True)
+        elif kind == "kb":
+            if not actions.show_entry(ctx, value):
+                ctx.say(self.text("expired_button"))
+            await self.engine.reask(ctx, prefix_key="resume")
+        elif kind == "case":
+            if not await actions.show_case(ctx, value):
+                ctx.say(self.text("expired_button"))
+            await self.engine.reask(ctx, prefix_key="resume")
+        elif self.engine.active(ctx.state):
+            await self.engine.answer(ctx)
+        else:
+            self._menu(ctx)
+
+    async def _on_intent(self, ctx: TurnContext, intent: str, *, confident: bool) -> None:
+        if ctx.state.pending_cancel:
+            ctx.state.pending_cancel = False
+            if intent in ("affirm", "cancel"):
+                await self._drop_flows(ctx)
+                ctx.say(self.text("cancelled"))
+                return
+            if intent == "deny":
+                await self.engine.reask(ctx)
+                return
+        if intent == "emergency":
+            actions.say_emergency(ctx)
+            return
+        active = self.engine.active(ctx.state)
+        if active is not None:
+            await self._in_flow(ctx, intent, confident)
+            return
+        if not confident:
+            self._fallback(ctx)
+        elif intent in FLOW_INTENTS:
+            await self._start(ctx, intent)
+        elif intent == "start":
+            ctx.say(self.text("welcome"), self._menu_buttons())
+        elif intent == "greet":
+            ctx.say(self.text("welcome"), self._menu_buttons())
+        elif intent == "help":
+            ctx.say(self.text("help"), self._menu_buttons())
+        elif intent == "thank":
+            ctx.say(self.text("thanks"))
+        elif intent == "goodbye":
+            ctx.say(self.text("goodbye"))
+        elif intent == "privacy":
+            ctx.say(self.text("privacy"))
+        elif intent == "cancel":
+            ctx.say(self.text("nothing_to_cancel"), self._menu_buttons())
+        elif intent == "out_of_scope":
+            ctx.say(self.text("out_of_scope"), self._menu_buttons())
+        else:
+            self._menu(ctx)
+
+    async def _in_flow(self, ctx: TurnContext, intent: str, confident: bool) -> None:
+        """A flow waits for an answer: decide whether this message answers it or interrupts."""
+        active = self.engine.active(ctx.state)
+        assert active is not None
+        frame, flow, step = active
+        slot = flow.slots[step.collect] if step.collect else None
+        if intent == "cancel" and confident:
+            ctx.state.pending_cancel = True
+            ctx.say(
+                self.text("cancel_confirm"),
+                (
+                    Button(self.text("button_cancel_yes"), "cancel:yes"),
+                    Button(self.text("button_cancel_no"), "cancel:no"),
+                ),
+            )
+            return
+        if ctx.parse is None:  # a command
+            if intent in DIGRESSIONS or intent == "help" or intent == "privacy" or intent == "start":
+                await self._interrupt(ctx, intent)
+            else:
+                await self._start(ctx, intent)
+            return
+        if slot is not None and slot.type != "text" and frame.guess is None:
+            entity = ctx.parse.entity(slot.entity) if slot.entity else None
+            fits = interpret(
+                slot, ctx.text, payload=None, intent=intent, entity=entity, now=ctx.now
+            )
+            if isinstance(fits, Valid):
+                await self.engine.answer(ctx)
+                return
+        if confident and (intent in DIGRESSIONS or intent in ("help", "greet")):
+            await self._interrupt(ctx, intent)
+            return
+        await self.engine.answer(ctx)
+
+    async def _interrupt(self, ctx: TurnContext, intent: str) -> None:
+        """Answer a side question, then ask the pending question again."""
+        if intent in DIGRESSIONS:
+            top = ctx.state.stack[-1]
+            if self.catalog.flows[top.flow].digression:
+                ctx.state.stack.pop()  # a new side question replaces the old one
+            await self.engine.start(ctx, intent)
+            return
+        if intent == "greet":
+            await self.engine.reask(ctx, prefix_key="greet_again")
+            return
+        ctx.say(self.text({"help": "help", "privacy": "privacy"}.get(intent, "menu")))
+        await self.engine.reask(ctx, prefix_key="resume")
+
+    async def _start(self, ctx: TurnContext, intent: str) -> None:
+        if ctx.state.stack and intent not in DIGRESSIONS:
+            await self._drop_flows(ctx)
+        slots = {}
+        if intent == "report_incident" and ctx.parse is not None and is_story(ctx.text):
+            slots["story"] = " ".join(ctx.text.split())
+        await self.engine.start(ctx, intent, slots)
+
+    async def _drop_flows(self, ctx: TurnContext) -> None:
+        """Forget every running flow and the files sent for an unfinished report."""
+        for frame in ctx.state.stack:
+            ids = list((frame.slots.get("evidence") or {}).get("files", []))
+            if ids:
+                await ctx.session.execute(
+                    delete(Evidence).where(Evidence.id.in_(ids), Evidence.case_id.is_(None))
+                )
+        ctx.state.stack.clear()
+        ctx.state.pending_cancel = False
+
+    def _menu_buttons(self) -> tuple[Button, ...]:
+        return tuple(Button(self.text(label), f"intent:{intent}") for intent, label in MENU)
+
+    def _menu(self, ctx: TurnContext) -> None:
+        ctx.say(self.text("menu"), self._menu_buttons())
+
+    def _fallback(self, ctx: TurnContext) -> None:
+        """Do not guess: offer the likely options and 'something else'."""
+        assert ctx.parse is not None
+        labels = dict(MENU)
+        likely = [i for i, _ in ctx.parse.ranking if i in labels][:3] or [i for i, _ in MENU[:3]]
+        buttons = [Button(self.text(labels[i]), f"intent:{i}") for i in likely]
+        buttons.append(Button(self.text("fallback_other"), "intent:help"))
+        ctx.say(self.text("fallback"), buttons)
+

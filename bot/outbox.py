@@ -1,0 +1,80 @@
+"""Deliver what the outbox holds: claimed in one short transaction, sent, then marked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.store import OutboxMessage, Store
+
+log = logging.getLogger("weerbaar.outbox")
+
+LEASE = timedelta(seconds=60)
+
+
+class DeliveryFailed(Exception):
+    """The platform did not take the message; try again later (after retry_after if given)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+Sender = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def _claim(store: Store, destination: str, reporter_id: int | None, limit: int) -> list[int]:
+    """Lease due messages so no other worker sends them meanwhile."""
+    async with store.session() as session:
+        due = await store.due_outbox(session, destination, limit=limit, reporter_id=reporter_id)
+        until = store.clock.now() + LEASE
+        for message in due:
+            message.next_attempt_at = until
+        return [m.id for m in due]
+
+
+async def deliver_due(
+    store: Store,
+    destination: str,
+    send: Sender,
+    *,
+    reporter_id: int | None = None,
+    limit: int = 50,
+) -> int:
+    """Send due messages oldest first; one reporter's messages stop at the first failure."""
+    ids = await _claim(store, destination, reporter_id, limit)
+    delivered = 0
+    blocked: set[int | None] = set()  # reporters whose earlier message failed: keep their order
+    for message_id in ids:
+        async with store.session() as session:
+            message = (
+                await session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id))
+            ).scalar_one()
+            if message.delivered_at is not None:
+                continue
+            key = message.reporter_id if destination == "user" else None
+            if key in blocked and destination == "user":
+                message.next_attempt_at = store.clock.now()
+                continue
+            payload = dict(message.payload)
+        try:
+            await send(payload)
+        except DeliveryFailed as failure:
+            blocked.add(key)
+            async with store.session() as session:
+                message = await session.get(OutboxMessage, message_id)
+                assert message is not None
+                await store.mark_failed(session, message, failure.reason, retry_after=failure.retry_after)
+            log.warning("delivery to %s failed (%s); will retry", destination, failure.reason)
+            continue
+        async with store.session() as session:
+            message = await session.get(OutboxMessage, message_id)
+            assert message is not None
+            await store.mark_delivered(session, message)
+        delivered += 1
+    return delivered

@@ -1,0 +1,312 @@
+"""The one small interpreter that runs every flow."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.messages import Button, Incoming, Reply
+from flows.model import END, Catalog, Flow, Step
+from flows.validators import Invalid, Valid, interpret, normalise
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.settings import Settings
+    from bot.store import Reporter, Store
+    from knowledge import Knowledge
+    from nlu import Parse
+
+MAX_STEPS_PER_TURN = 100
+
+
+@dataclass
+class Frame:
+    """One running flow: where it is and what it has collected."""
+
+    flow: str
+    step: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)  # how each slot reads in a summary
+    skipped: list[str] = field(default_factory=list)
+    invalid: int = 0
+    return_to: str | None = None  # the summary step an edit goes back to
+    guess: dict[str, Any] | None = None  # a value waiting for the reporter's yes
+
+
+@dataclass
+class DialogueState:
+    """Everything the bot remembers about one conversation, stored as JSON."""
+
+    stack: list[Frame] = field(default_factory=list)
+    offered: list[dict[str, str]] = field(default_factory=list)
+    pending_cancel: bool = False
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> DialogueState:
+        return cls(
+            stack=[Frame(**f) for f in raw.get("stack", [])],
+            offered=list(raw.get("offered", [])),
+            pending_cancel=bool(raw.get("pending_cancel", False)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TurnContext:
+    """What a flow step may see and use during one turn."""
+
+    state: DialogueState
+    incoming: Incoming
+    now: datetime
+    store: Store
+    session: AsyncSession
+    reporter: Reporter
+    settings: Settings
+    knowledge: Knowledge
+    parse: Parse | None = None
+    payload: str | None = None  # the pressed button, already checked against what was offered
+    replies: list[Reply] = field(default_factory=list)
+
+    def say(self, text: str, buttons: tuple[Button, ...] | list[Button] = ()) -> None:
+        self.replies.append(Reply(text, tuple(buttons)))
+
+    @property
+    def text(self) -> str:
+        return self.incoming.text.strip()
+
+
+Action = Callable[[TurnContext, Frame, Flow], Awaitable[str | None]]
+
+
+class Engine:
+    """Runs flows: asks for what is missing, checks answers, follows `next`."""
+
+    def __init__(self, catalog: Catalog, actions: dict[str, Action]) -> None:
+        self.catalog = catalog
+        self.actions = actions
+
+    def text(self, flow: Flow | None, key: str, **values: Any) -> str:
+        return self.catalog.text(flow, key, **values)
+
+    def active(self, state: DialogueState) -> tuple[Frame, Flow, Step] | None:
+        """The top frame and the question it waits on."""
+        if not state.stack:
+            return None
+        frame = state.stack[-1]
+        flow = self.catalog.flows[frame.flow]
+        return frame, flow, flow.step(frame.step)
+
+    async def start(self, ctx: TurnContext, name: str, slots: dict[str, Any] | None = None) -> None:
+        """Begin a flow on top of whatever runs (a digression) and run to its first question."""
+        flow = self.catalog.flows[name]
+        frame = Frame(flow=name, step=flow.steps[0].id, slots=dict(slots or {}))
+        for slot, value in frame.slots.items():
+            frame.shown.setdefault(slot, str(value))
+        ctx.state.stack.append(frame)
+        await self._run(ctx)
+
+    async def reask(self, ctx: TurnContext, prefix_key: str | None = None) -> None:
+        """Ask the pending question again (after an interruption)."""
+        active = self.active(ctx.state)
+        if active is None:
+            return
+        frame, flow, step = active
+        if prefix_key:
+            ctx.say(self.text(flow, prefix_key))
+        if frame.guess is not None:
+            self._ask_guess(ctx, flow, frame)
+        else:
+            await self._ask(ctx, frame, flow, step)
+
+    async def answer(self, ctx: TurnContext) -> None:
+        """Use this message as the answer to the pending question."""
+        active = self.active(ctx.state)
+        if active is None:
+            return
+        frame, flow, step = active
+        assert step.collect is not None
+        slot = flow.slots[step.collect]
+        payload = ctx.payload
+        intent = ctx.parse.intent if ctx.parse and not ctx.parse.fallback else None
+
+        if frame.guess is not None:
+            reply = payload or normalise(ctx.text)
+            yes = reply in ("ja", "klopt", "ja klopt") or intent == "affirm"
+            no = reply in ("nee", "klopt niet", "nee klopt niet") or intent == "deny"
+            guess, frame.guess = frame.guess, None
+            if yes:
+                self._fill(frame, step.collect, guess["value"], guess["display"])
+                await self._advance_and_run(ctx, frame, flow, step)
+                return
+            if no:
+                ctx.say(self.text(flow, "guess_rejected"))
+                await self._ask(ctx, frame, flow, step)
+                return
+            # Anything else is a fresh answer to the same question.
+
+        if step.edits and payload and payload.startswith("edit:"):
+            target = payload.removeprefix("edit:")
+            if target in step.edits:
+                frame.slots.pop(target, None)
+                frame.shown.pop(target, None)
+                if target in frame.skipped:
+                    frame.skipped.remove(target)
+                frame.return_to = step.id
+                frame.step = flow.step_collecting(target).id
+                await self._run(ctx)
+                return
+
+        if payload == "skip" and slot.optional:
+            frame.skipped.append(slot.name)
+            frame.shown[slot.name] = self.text(flow, "skipped")
+            await self._advance_and_run(ctx, frame, flow, step)
+            return
+
+        if slot.type == "files":
+            await self._collect_files(ctx, frame, flow, step)
+            return
+
+        entity = ctx.parse.entity(slot.entity) if ctx.parse and slot.entity else None
+        result = interpret(
+            slot, ctx.text, payload=payload, intent=intent, entity=entity, now=ctx.now
+        )
+        if isinstance(result, Valid):
+            frame.invalid = 0
+            if result.confirm:
+                frame.guess = {"value": result.value, "display": result.display}
+                self._ask_guess(ctx, flow, frame)
+                return
+            self._fill(frame, slot.name, result.value, result.display)
+            await self._advance_and_run(ctx, frame, flow, step)
+            return
+        await self._reject(ctx, frame, flow, step, result)
+
+    async def _collect_files(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> None:
+        assert step.collect is not None
+        value = frame.slots.setdefault(step.collect, {"files": [], "notes": []})
+        if ctx.incoming.attachments:
+            await self.actions["store_evidence"](ctx, frame, flow)
+            await self._ask(ctx, frame, flow, step, key="ask_more_files")
+            return
+        words = normalise(ctx.payload or ctx.text)
+        if words in ("klaar", "done") or (not value["files"] and not value["notes"] and words in ("geen", "nee", "niets", "niks")):
+            count = len(value["files"])
+            notes = len(value["notes"])
+            frame.shown[step.collect] = (
+                self.text(flow, "files_shown", files=count, notes=notes) if count or notes else self.text(flow, "none")
+            )
+            frame.slots[step.collect] = value
+            await self._advance_and_run(ctx, frame, flow, step)
+            return
+        if not ctx.text:
+            await self._ask(ctx, frame, flow, step, key="ask_more_files")
+            return
+        value["notes"].append(ctx.text[:500])
+        ctx.say(self.text(flow, "note_saved"))
+        await self._ask(ctx, frame, flow, step, key="ask_more_files")
+
+    async def _reject(
+        self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step, result: Invalid
+    ) -> None:
+        assert step.collect is not None
+        slot = flow.slots[step.collect]
+        if result.reason.startswith("hint_"):
+            ctx.say(self.text(flow, result.reason))
+            return
+        frame.invalid += 1
+        if frame.invalid < 2:
+            reason = result.reason if self._has_text(flow, result.reason) else "invalid_generic"
+            ctx.say(self.text(flow, reason))
+            await self._ask(ctx, frame, flow, step)
+            return
+        example = f"example_{slot.name}"
+        text = self.text(flow, example) if self._has_text(flow, example) else self.text(flow, "example_generic")
+        buttons = list(self._buttons(flow, step))
+        if slot.optional:
+            buttons.append(Button(self.text(flow, "button_skip"), "skip"))
+        buttons.append(Button(self.text(flow, "button_stop"), "stop"))
+        ctx.say(self.text(flow, "still_invalid", example=text), buttons)
+
+    def _has_text(self, flow: Flow, key: str) -> bool:
+        return key in flow.texts or key in self.catalog.texts
+
+    def _fill(self, frame: Frame, slot: str, value: Any, display: str) -> None:
+        frame.slots[slot] = value
+        frame.shown[slot] = display
+        if slot in frame.skipped:
+            frame.skipped.remove(slot)
+
+    def _ask_guess(self, ctx: TurnContext, flow: Flow, frame: Frame) -> None:
+        assert frame.guess is not None
+        yes_no = (Button(self.text(flow, "button_yes"), "ja"), Button(self.text(flow, "button_no"), "nee"))
+        ctx.say(self.text(flow, "guess", value=frame.guess["display"]), yes_no)
+
+    def _buttons(self, flow: Flow, step: Step) -> tuple[Button, ...]:
+        slot = flow.slots[step.collect] if step.collect else None
+        options = slot.choices if slot and slot.type in ("choice", "yesno") else ()
+        return tuple(Button(c.label, c.value) for c in (*options, *step.buttons))
+
+    async def _ask(
+        self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step, key: str | None = None
+    ) -> None:
+        if step.ask_action and key is None:
+            await self.actions[step.ask_action](ctx, frame, flow)
+            return
+        assert step.collect is not None
+        ctx.say(self.text(flow, key or step.ask or f"ask_{step.collect}"), self._buttons(flow, step))
+
+    async def _advance_and_run(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> None:
+        self._advance(frame, flow, step)
+        await self._run(ctx)
+
+    def _advance(self, frame: Frame, flow: Flow, step: Step, target: str | None = None) -> None:
+        frame.invalid = 0
+        if target:
+            frame.step = target
+        elif frame.return_to and step.collect:
+            frame.step, frame.return_to = frame.return_to, None
+        else:
+            branch = next(
+                (b for b in step.next if b.condition is None or b.condition.holds(frame.slots)), None
+            )
+            frame.step = branch.target if branch else flow.after(step)
+
+    async def _run(self, ctx: TurnContext) -> None:
+        """Execute steps until one waits for the reporter or every flow has ended."""
+        for _ in range(MAX_STEPS_PER_TURN):
+            if not ctx.state.stack:
+                return
+            frame = ctx.state.stack[-1]
+            flow = self.catalog.flows[frame.flow]
+            if frame.step == END:
+                ctx.state.stack.pop()
+                if ctx.state.stack:
+                    await self.reask(ctx, prefix_key="resume")
+                return
+            step = flow.step(frame.step)
+            if step.collect:
+                filled = step.collect in frame.slots or step.collect in frame.skipped
+                if filled and not step.ask_again:
+                    self._advance(frame, flow, step)
+                    continue
+                await self._ask(ctx, frame, flow, step)
+                return
+            if step.say:
+                ctx.say(self.text(flow, step.say, **frame.shown), self._buttons(flow, step))
+                self._advance(frame, flow, step)
+            elif step.action:
+                target = await self.actions[step.action](ctx, frame, flow)
+                if ctx.state.stack and ctx.state.stack[-1] is frame:
+                    self._advance(frame, flow, step, target)
+                else:
+                    return  # the action replaced or dropped the flow
+            elif step.link:
+                ctx.state.stack.pop()
+                await self.start(ctx, step.link)
+                return
+        raise RuntimeError(f"flow {ctx.state.stack[-1].flow} does not stop asking")

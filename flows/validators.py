@@ -1,0 +1,117 @@
+"""Turn a reporter's answer into a slot value, or say why it does not fit."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flows.dates import parse_when
+from flows.model import Slot
+
+DONE_WORDS = {"klaar", "dat was het", "dat is alles", "geen", "nee", "niets", "niks", "verder", "done"}
+SKIP_WORDS = {"overslaan", "sla over", "skip", "weet ik niet", "weet niet", "geen idee"}
+AFFIRM_INTENTS = {"affirm"}
+DENY_INTENTS = {"deny"}
+
+
+@dataclass(frozen=True)
+class Valid:
+    """An accepted answer; `confirm` asks the reporter to check a guess first."""
+
+    value: Any
+    display: str
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An answer that does not fit; `reason` names the text to show."""
+
+    reason: str
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, single spaces, no surrounding punctuation."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w\s:/+-]", " ", text.lower())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _match_choice(slot: Slot, answer: str) -> str | None:
+    words = normalise(answer)
+    if not words:
+        return None
+    for choice in slot.choices:
+        names = {choice.value.replace("_", " "), normalise(choice.label), *map(normalise, choice.synonyms)}
+        if words in names:
+            return choice.value
+    for choice in slot.choices:
+        # A synonym inside a longer answer ("ik heb het al gedaan") counts when only one fits.
+        names = [normalise(s) for s in choice.synonyms if len(s) > 3]
+        if any(re.search(rf"\b{re.escape(n)}\b", words) for n in names):
+            others = [
+                c for c in slot.choices
+                if c is not choice
+                and any(re.search(rf"\b{re.escape(normalise(s))}\b", words) for s in c.synonyms if len(s) > 3)
+            ]
+            if not others:
+                return choice.value
+    return None
+
+
+_PHONE = re.compile(r"^(?:\+31|0031|0)([1-9]\d{8})$")
+
+
+def dutch_phone(text: str) -> str | None:
+    """A Dutch phone number in +31 form, or None."""
+    digits = re.sub(r"[\s().-]", "", text)
+    match = _PHONE.match(digits)
+    return f"+31{match.group(1)}" if match else None
+
+
+def interpret(
+    slot: Slot,
+    text: str,
+    *,
+    payload: str | None,
+    intent: str | None,
+    entity: str | None,
+    now: datetime,
+) -> Valid | Invalid:
+    """Read one answer for a slot."""
+    answer = payload if payload is not None else text
+    if slot.type in ("choice", "yesno"):
+        value = _match_choice(slot, answer)
+        if value is None and slot.type == "yesno" and payload is None:
+            value = "ja" if intent in AFFIRM_INTENTS else "nee" if intent in DENY_INTENTS else None
+        if value is None and entity and slot.choice(entity):
+            value = entity
+        if value is None:
+            return Invalid(f"invalid_{slot.name}")
+        choice = slot.choice(value)
+        return Valid(value, choice.label if choice else value)
+    if slot.type == "when":
+        if normalise(answer) == "eerder":
+            return Invalid("hint_when_earlier")
+        when = parse_when(answer, now)
+        if when is None:
+            return Invalid("invalid_when")
+        return Valid(
+            {"moment": when.moment.isoformat(), "precision": when.precision, "text": answer.strip()[:200]},
+            when.describe(),
+            confirm=when.ambiguous,
+        )
+    if slot.type == "phone":
+        number = dutch_phone(answer)
+        return Valid(number, number) if number else Invalid("invalid_phone")
+    # text
+    cleaned = " ".join(answer.split())
+    if len(cleaned) > slot.max_length:
+        return Invalid("too_long")
+    if len(cleaned.split()) < slot.min_words:
+        return Invalid(f"invalid_{slot.name}")
+    return Valid(cleaned, cleaned)
