@@ -67,7 +67,7 @@ async def prefill_from_story(ctx: TurnContext, frame: Frame, flow: Flow) -> str 
         frame.slots["occurred"] = {
             "moment": when.moment.isoformat(), "precision": when.precision, "text": story[:200]
         }
-        frame.shown["occurred"] = when.describe()
+        frame.shown["occurred"] = when.describe(ctx.now)
     return None
 
 

@@ -102,7 +102,7 @@ def interpret(
             return Invalid("invalid_when")
         return Valid(
             {"moment": when.moment.isoformat(), "precision": when.precision, "text": answer.strip()[:200]},
-            when.describe(),
+            when.describe(now),
             confirm=when.ambiguous,
         )
     if slot.type == "phone":
