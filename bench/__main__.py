@@ -21,11 +21,17 @@ HERE = Path(__file__).resolve().parent
 def main(argv: list[str] | None = None) -> int:
     names = sorted(p.stem.removesuffix("_bench") for p in HERE.glob("*_bench.py"))
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("only", nargs="*", choices=[*names, []], help="benchmarks to run (default: all)")
+    parser.add_argument(
+        "only", nargs="*", choices=[*names, []], help="benchmarks to run (default: all)"
+    )
     parser.add_argument("--out", default="bench-results.json")
     args = parser.parse_args(argv)
     results: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     for name in args.only or names:
@@ -33,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         module = importlib.import_module(f"bench.{name}_bench")
         results[name] = module.run()
-        print(f"bench: {name} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"bench: {name} done in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     text = json.dumps(results, indent=2, ensure_ascii=False)
     Path(args.out).write_text(text + "\n", encoding="utf-8")
     print(text)

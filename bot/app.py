@@ -52,7 +52,9 @@ async def build_app(settings: Settings, clock: Clock | None = None, nlu: NLU | N
     try:
         store = await open_store(settings.database_url, clock)
     except Exception as error:  # the driver's own message says what is wrong
-        raise StartupError(f"DATABASE_URL: cannot open the database ({type(error).__name__})") from None
+        raise StartupError(
+            f"DATABASE_URL: cannot open the database ({type(error).__name__})"
+        ) from None
     try:
         nlu = nlu or await load_nlu(remote_url=settings.nlu_url)
     except NLUUnavailable as error:

@@ -7,8 +7,13 @@ from typing import Any
 from bot.store import Case, Store
 
 STATUS_TEXT = {
-    "acknowledged": "Je melding {ref} is opgepakt door {owner} van het Ondersteuningsteam Weerbaar Bestuur. Je hoort snel meer.",
+    "acknowledged": "Je melding {ref} is opgepakt door {owner} van het Ondersteuningsteam Weerbaar Bestuur. {next}",
     "closed": "Je melding {ref} is afgesloten. Heb je nog vragen? Stuur me gerust een bericht.",
+}
+NEXT_STEP = {
+    "call": "{owner} belt je zo snel mogelijk.",
+    "chat": "{owner} stuurt je hier zo een bericht.",
+    "other": "Je hoort snel meer.",
 }
 
 
@@ -85,13 +90,27 @@ async def acknowledge(store: Store, ref: str, actor: str) -> Case:
         case = await store.case_by_ref(session, ref)
         if case is None:
             raise CaseNotFound(ref)
-        if case.status == "closed":
+        if case.status == "closed" or case.owner == actor:
             return case
-        case.status = "acknowledged"
+        if case.status == "open":  # a case in contact stays in contact
+            case.status = "acknowledged"
         case.owner = actor
         await store.add_event(session, case, "acknowledged", actor)
         first_name = actor.split()[0]
-        await _notify_reporter(store, session, case, STATUS_TEXT["acknowledged"].format(ref=case.ref, owner=first_name))
+        how = (
+            "call"
+            if case.contact_preference == "bellen" and case.phone
+            else "chat"
+            if case.contact_preference
+            else "other"
+        )
+        next_step = NEXT_STEP[how].format(owner=first_name)
+        await _notify_reporter(
+            store,
+            session,
+            case,
+            STATUS_TEXT["acknowledged"].format(ref=case.ref, owner=first_name, next=next_step),
+        )
         return case
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
+from bot import relay
 from bot.clock import Clock, SystemClock
 from bot.messages import Button, Incoming, Reply
 from bot.settings import Settings
@@ -25,6 +26,12 @@ from nlu import NLU
 log = logging.getLogger("weerbaar.dialogue")
 
 MAX_TEXT = 4096
+# While a flow waits for an answer, a message only interrupts it (cancel, a side question) when
+# the classifier is this sure; a lower bar would take answers such as "Op X" for "stop".
+INTERRUPT_CONFIDENCE = 0.6
+# Below this the classifier's "emergency" mid-flow still gets the 112 line, but does not
+# throw away the answer (the deterministic safety net always interrupts).
+SURE_EMERGENCY = 0.9
 COMMANDS = {
     "/start": "start",
     "/help": "help",
@@ -36,7 +43,13 @@ COMMANDS = {
     "/privacy": "privacy",
     "/stop": "cancel",
 }
-FLOW_INTENTS = ("report_incident", "request_support", "find_protocol", "find_training", "case_status")
+FLOW_INTENTS = (
+    "report_incident",
+    "request_support",
+    "find_protocol",
+    "find_training",
+    "case_status",
+)
 DIGRESSIONS = ("find_protocol", "find_training", "case_status")
 MENU = (
     ("report_incident", "menu_report"),
@@ -136,7 +149,9 @@ class Dialogue:
                             {
                                 "user": message.user,
                                 "text": reply.text,
-                                "buttons": [{"label": b.label, "payload": b.payload} for b in reply.buttons],
+                                "buttons": [
+                                    {"label": b.label, "payload": b.payload} for b in reply.buttons
+                                ],
                             },
                             reporter_id=turn.reporter.id,
                         )
@@ -155,6 +170,8 @@ class Dialogue:
     # --- routing -------------------------------------------------------------------------
 
     async def _route(self, ctx: TurnContext) -> None:
+        if await relay.intercept(ctx):  # in contact with the support team: their thread first
+            return
         message = ctx.incoming
         if message.button is not None:
             payload = self._offered(ctx.state, message.button)
@@ -202,7 +219,9 @@ class Dialogue:
     async def _on_payload(self, ctx: TurnContext, payload: str) -> None:
         kind, _, value = payload.partition(":")
         if payload == "alert_team":
-            await actions.request_support(ctx, urgency="urgent", contact="chatten", phone=None, need=None)
+            await actions.request_support(
+                ctx, urgency="urgent", contact="chatten", phone=None, need=None
+            )
             await self.engine.reask(ctx, prefix_key="resume")
         elif payload == "resume":
             if self.engine.active(ctx.state):
@@ -240,10 +259,21 @@ class Dialogue:
             if intent == "deny":
                 await self.engine.reask(ctx)
                 return
+        active = self.engine.active(ctx.state)
         if intent == "emergency":
+            parse = ctx.parse
+            if (
+                active
+                and parse
+                and parse.source == "classifier"
+                and parse.confidence < SURE_EMERGENCY
+            ):
+                # Unsure, and a flow waits: 112 first, then keep the words as the answer.
+                ctx.say(self.text("emergency"))
+                await self.engine.answer(ctx)
+                return
             actions.say_emergency(ctx)
             return
-        active = self.engine.active(ctx.state)
         if active is not None:
             await self._in_flow(ctx, intent, confident)
             return
@@ -276,6 +306,8 @@ class Dialogue:
         assert active is not None
         frame, flow, step = active
         slot = flow.slots[step.collect] if step.collect else None
+        if ctx.parse is not None:
+            confident = confident and ctx.parse.confidence >= INTERRUPT_CONFIDENCE
         if intent == "cancel" and confident:
             ctx.state.pending_cancel = True
             ctx.say(
@@ -287,7 +319,12 @@ class Dialogue:
             )
             return
         if ctx.parse is None:  # a command
-            if intent in DIGRESSIONS or intent == "help" or intent == "privacy" or intent == "start":
+            if (
+                intent in DIGRESSIONS
+                or intent == "help"
+                or intent == "privacy"
+                or intent == "start"
+            ):
                 await self._interrupt(ctx, intent)
             else:
                 await self._start(ctx, intent)
@@ -352,4 +389,3 @@ class Dialogue:
         buttons = [Button(self.text(labels[i]), f"intent:{i}") for i in likely]
         buttons.append(Button(self.text("fallback_other"), "intent:help"))
         ctx.say(self.text("fallback"), buttons)
-

@@ -69,7 +69,9 @@ async def deliver_due(
             async with store.session() as session:
                 message = await session.get(OutboxMessage, message_id)
                 assert message is not None
-                await store.mark_failed(session, message, failure.reason, retry_after=failure.retry_after)
+                await store.mark_failed(
+                    session, message, failure.reason, retry_after=failure.retry_after
+                )
             log.warning("delivery to %s failed (%s); will retry", destination, failure.reason)
             continue
         async with store.session() as session:

@@ -77,6 +77,9 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_support_channel: str | None = None
     slack_api_base_url: str | None = None
+    slack_oncall_group: str | None = None
+    reescalate_urgent_minutes: int = 10
+    reescalate_normal_minutes: int = 60
     port: int = 8080
     nlu_url: str | None = None
     support_response_minutes: int = 15
@@ -133,6 +136,13 @@ class Settings:
                 r"[CG][A-Z0-9]{6,}",
                 "a channel id such as C0123ABCD",
             )
+        if group := get("SLACK_ONCALL_GROUP"):
+            values["slack_oncall_group"] = _token(
+                "SLACK_ONCALL_GROUP", group, r"S[A-Z0-9]{6,}", "a user group id such as S0123ABCD"
+            )
+        for name in ("REESCALATE_URGENT_MINUTES", "REESCALATE_NORMAL_MINUTES"):
+            if minutes := get(name):
+                values[name.lower()] = _int(name, minutes, 1, 24 * 60)
         if port := get("PORT"):
             values["port"] = _int("PORT", port, 1, 65535)
         if minutes := get("SUPPORT_RESPONSE_MINUTES"):

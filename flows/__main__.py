@@ -33,8 +33,11 @@ def diagram(flow: Flow) -> str:
             else:
                 c = branch.condition
                 test = (
-                    f"{c.slot} in {'/'.join(c.one_of)}" if c.one_of
-                    else f"{c.slot} ingevuld" if c.filled else f"{c.slot} = {c.equals}"
+                    f"{c.slot} in {'/'.join(c.one_of)}"
+                    if c.one_of
+                    else f"{c.slot} ingevuld"
+                    if c.filled
+                    else f"{c.slot} = {c.equals}"
                 )
                 lines.append(f'    {step.id} -- "{test}" --> {branch.target}')
     lines.append(f"    {END}([einde])")
@@ -57,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(flows)} flows OK: {', '.join(sorted(flows))}")
         return 0
     if args.name not in flows:
-        print(f"flows: unknown flow {args.name!r}; known: {', '.join(sorted(flows))}", file=sys.stderr)
+        print(
+            f"flows: unknown flow {args.name!r}; known: {', '.join(sorted(flows))}", file=sys.stderr
+        )
         return 2
     print(diagram(flows[args.name]))
     return 0

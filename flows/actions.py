@@ -14,13 +14,21 @@ from bot.store import Case, Evidence
 from flows.dates import find_when
 from flows.engine import Action, Frame, TurnContext
 from flows.model import END, Catalog, Flow
+from flows.validators import find_choice
 
 ACTIONS: dict[str, Action] = {}
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 FILE_KINDS = {"photo", "document", "voice", "video"}
 SUMMARY_SLOTS = (
-    "incident_type", "platform", "occurred", "location", "targeted", "evidence", "aangifte", "wants_support"
+    "incident_type",
+    "platform",
+    "occurred",
+    "location",
+    "targeted",
+    "evidence",
+    "aangifte",
+    "wants_support",
 )
 
 
@@ -56,16 +64,20 @@ async def prefill_from_story(ctx: TurnContext, frame: Frame, flow: Flow) -> str 
     """Fill type, platform and date from the story so they are not asked again."""
     story = str(frame.slots.get("story", ""))
     parse = ctx.parse if ctx.parse and ctx.parse.text.strip() == story.strip() else None
-    if parse is not None:
-        for slot in ("incident_type", "platform"):
-            value = parse.entity(slot)
-            if value and slot not in frame.slots and flow.slots[slot].choice(value):
-                frame.slots[slot] = value
-                frame.shown[slot] = _choice_label(flow, slot, value)
+    for slot in ("incident_type", "platform"):
+        # The NLU's entity first; else a word from the flow's own synonym list, if only one fits.
+        value = parse.entity(slot) if parse is not None else None
+        if not (value and flow.slots[slot].choice(value)):
+            value = find_choice(flow.slots[slot], story)
+        if value and slot not in frame.slots:
+            frame.slots[slot] = value
+            frame.shown[slot] = _choice_label(flow, slot, value)
     when = find_when(story, ctx.now.astimezone(AMSTERDAM))
     if when is not None and not when.ambiguous and "occurred" not in frame.slots:
         frame.slots["occurred"] = {
-            "moment": when.moment.isoformat(), "precision": when.precision, "text": story[:200]
+            "moment": when.moment.isoformat(),
+            "precision": when.precision,
+            "text": story[:200],
         }
         frame.shown["occurred"] = when.describe(ctx.now)
     return None
@@ -77,7 +89,9 @@ async def summary(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     lines = [_text(ctx, flow, "summary_intro")]
     story = str(frame.slots.get("story", ""))
     short = story if len(story) <= 160 else story[:157].rstrip() + "…"
-    lines.append(_text(ctx, flow, "summary_line", label=_text(ctx, flow, "label_story"), value=short))
+    lines.append(
+        _text(ctx, flow, "summary_line", label=_text(ctx, flow, "label_story"), value=short)
+    )
     buttons = [Button(_choice_label(flow, "summary_choice", "confirm"), "confirm")]
     for slot in SUMMARY_SLOTS:
         label = _text(ctx, flow, f"label_{slot}")
@@ -135,8 +149,11 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         )
         for item in rows.scalars():
             item.case_id = case.id
+
     if evidence["notes"]:
-        await ctx.store.add_event(ctx.session, case, "evidence_notes", "melder", {"notes": evidence["notes"]})
+        await ctx.store.add_event(
+            ctx.session, case, "evidence_notes", "melder", {"notes": evidence["notes"]}
+        )
     text = _text(ctx, flow, "case_created", ref=case.ref)
     if wants_support:
         await ctx.store.enqueue(
@@ -146,7 +163,9 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
                 "kind": "escalation",
                 "case": case.ref,
                 "text": _text(
-                    ctx, flow, "escalation",
+                    ctx,
+                    flow,
+                    "escalation",
                     ref=case.ref,
                     type=frame.shown.get("incident_type", "?"),
                     when=frame.shown.get("occurred", "?"),
@@ -194,7 +213,15 @@ async def store_evidence(ctx: TurnContext, frame: Frame, flow: Flow) -> str | No
         ctx.session.add(item)
         await ctx.session.flush()
         files.append(item.id)
-        ctx.say(_text(ctx, flow, "file_received", kind=_text(ctx, flow, f"file_{attachment.kind}"), hash=digest[:12]))
+        ctx.say(
+            _text(
+                ctx,
+                flow,
+                "file_received",
+                kind=_text(ctx, flow, f"file_{attachment.kind}"),
+                hash=digest[:12],
+            )
+        )
     return None
 
 
@@ -245,8 +272,12 @@ async def request_support(
     await ctx.store.add_event(ctx.session, case, "escalated", "systeem", {"urgency": urgency})
     ctx.say(
         _text(
-            ctx, flow, "support_requested",
-            ref=case.ref, minutes=ctx.settings.support_response_minutes, how=how,
+            ctx,
+            flow,
+            "support_requested",
+            ref=case.ref,
+            minutes=ctx.settings.support_response_minutes,
+            how=how,
         )
     )
     return case
@@ -265,7 +296,9 @@ async def create_support_request(ctx: TurnContext, frame: Frame, flow: Flow) -> 
     return END
 
 
-def _knowledge_buttons(ctx: TurnContext, hits: list[Any], flow: Flow, other_payload: str) -> list[Button]:
+def _knowledge_buttons(
+    ctx: TurnContext, hits: list[Any], flow: Flow, other_payload: str
+) -> list[Button]:
     buttons = [Button(hit.entry.title[:60], f"kb:{hit.entry.id}") for hit in hits]
     buttons.append(Button(_text(ctx, None, "fallback_other"), other_payload))
     return buttons
@@ -359,7 +392,9 @@ def _case_values(ctx: TurnContext, case: Case) -> dict[str, str]:
     if case.kind == "support":
         kind = _text(ctx, flow, "kind_support")
     else:
-        kind = _choice_label(report, "incident_type", case.incident_type) or _text(ctx, flow, "type_unknown")
+        kind = _choice_label(report, "incident_type", case.incident_type) or _text(
+            ctx, flow, "type_unknown"
+        )
     return {
         "ref": case.ref,
         "date": case.created_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -46,6 +47,8 @@ class DialogueState:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DialogueState:
+        # A deep copy: changing the loaded value in place would hide the change from the store.
+        raw = copy.deepcopy(raw)
         return cls(
             stack=[Frame(**f) for f in raw.get("stack", [])],
             offered=list(raw.get("offered", [])),
@@ -194,11 +197,15 @@ class Engine:
             await self._ask(ctx, frame, flow, step, key="ask_more_files")
             return
         words = normalise(ctx.payload or ctx.text)
-        if words in ("klaar", "done") or (not value["files"] and not value["notes"] and words in ("geen", "nee", "niets", "niks")):
+        if words in ("klaar", "done") or (
+            not value["files"] and not value["notes"] and words in ("geen", "nee", "niets", "niks")
+        ):
             count = len(value["files"])
             notes = len(value["notes"])
             frame.shown[step.collect] = (
-                self.text(flow, "files_shown", files=count, notes=notes) if count or notes else self.text(flow, "none")
+                self.text(flow, "files_shown", files=count, notes=notes)
+                if count or notes
+                else self.text(flow, "none")
             )
             frame.slots[step.collect] = value
             await self._advance_and_run(ctx, frame, flow, step)
@@ -225,7 +232,11 @@ class Engine:
             await self._ask(ctx, frame, flow, step)
             return
         example = f"example_{slot.name}"
-        text = self.text(flow, example) if self._has_text(flow, example) else self.text(flow, "example_generic")
+        text = (
+            self.text(flow, example)
+            if self._has_text(flow, example)
+            else self.text(flow, "example_generic")
+        )
         buttons = list(self._buttons(flow, step))
         if slot.optional:
             buttons.append(Button(self.text(flow, "button_skip"), "skip"))
@@ -243,7 +254,10 @@ class Engine:
 
     def _ask_guess(self, ctx: TurnContext, flow: Flow, frame: Frame) -> None:
         assert frame.guess is not None
-        yes_no = (Button(self.text(flow, "button_yes"), "ja"), Button(self.text(flow, "button_no"), "nee"))
+        yes_no = (
+            Button(self.text(flow, "button_yes"), "ja"),
+            Button(self.text(flow, "button_no"), "nee"),
+        )
         ctx.say(self.text(flow, "guess", value=frame.guess["display"]), yes_no)
 
     def _buttons(self, flow: Flow, step: Step) -> tuple[Button, ...]:
@@ -258,9 +272,14 @@ class Engine:
             await self.actions[step.ask_action](ctx, frame, flow)
             return
         assert step.collect is not None
-        ctx.say(self.text(flow, key or step.ask or f"ask_{step.collect}"), self._buttons(flow, step))
+        buttons = self._buttons(flow, step)
+        if flow.slots[step.collect].optional and flow.slots[step.collect].type == "text":
+            buttons += (Button(self.text(flow, "button_skip"), "skip"),)
+        ctx.say(self.text(flow, key or step.ask or f"ask_{step.collect}"), buttons)
 
-    async def _advance_and_run(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> None:
+    async def _advance_and_run(
+        self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step
+    ) -> None:
         self._advance(frame, flow, step)
         await self._run(ctx)
 
@@ -272,7 +291,8 @@ class Engine:
             frame.step, frame.return_to = frame.return_to, None
         else:
             branch = next(
-                (b for b in step.next if b.condition is None or b.condition.holds(frame.slots)), None
+                (b for b in step.next if b.condition is None or b.condition.holds(frame.slots)),
+                None,
             )
             frame.step = branch.target if branch else flow.after(step)
 

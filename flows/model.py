@@ -130,9 +130,16 @@ def _choices(raw: Any, where: str) -> tuple[Choice, ...]:
     for item in raw:
         if not isinstance(item, dict) or "value" not in item or "label" not in item:
             raise FlowError(f"{where}: every choice needs a value and a label")
-        result.append(
-            Choice(str(item["value"]), str(item["label"]), tuple(item.get("synonyms", ())))
-        )
+        if unknown := set(item) - {"value", "label", "synonyms"}:
+            # Often an unquoted comma in a label: `label: Klopt, versturen`.
+            raise FlowError(f"{where}: choice {item['value']!r} has unknown keys {sorted(unknown)}")
+        synonyms = item.get("synonyms", [])
+        if not all(isinstance(s, str) for s in synonyms):
+            # YAML reads a bare yes/no/on/off as true/false: such words must be quoted.
+            raise FlowError(
+                f"{where}: synonyms of {item['value']!r} must be text (quote yes/no words)"
+            )
+        result.append(Choice(str(item["value"]), str(item["label"]), tuple(synonyms)))
     return tuple(result)
 
 
@@ -169,7 +176,17 @@ def _next(raw: Any, where: str) -> tuple[Branch, ...]:
 
 
 _STEP_KEYS = {
-    "id", "collect", "say", "action", "link", "ask", "ask_action", "edits", "ask_again", "buttons", "next"
+    "id",
+    "collect",
+    "say",
+    "action",
+    "link",
+    "ask",
+    "ask_action",
+    "edits",
+    "ask_again",
+    "buttons",
+    "next",
 }
 
 
@@ -256,7 +273,9 @@ def validate(
             raise FlowError(f"flow {flow.name}: step ids are not unique")
         for slot in flow.slots.values():
             if slot.entity and slot.entity not in entities:
-                raise FlowError(f"flow {flow.name}, slot {slot.name}: unknown entity {slot.entity!r}")
+                raise FlowError(
+                    f"flow {flow.name}, slot {slot.name}: unknown entity {slot.entity!r}"
+                )
 
         def has_text(key: str, flow: Flow = flow) -> bool:
             return key in flow.texts or key in catalog.texts
@@ -267,7 +286,9 @@ def validate(
                 if step.collect not in flow.slots:
                     raise FlowError(f"{where}: unknown slot {step.collect!r}")
                 if not step.ask_action and not has_text(step.ask or f"ask_{step.collect}"):
-                    raise FlowError(f"{where}: no question text {step.ask or 'ask_' + step.collect!r}")
+                    raise FlowError(
+                        f"{where}: no question text {step.ask or 'ask_' + step.collect!r}"
+                    )
             if step.say and not has_text(step.say):
                 raise FlowError(f"{where}: unknown text {step.say!r}")
             for name in (step.action, step.ask_action):
@@ -294,7 +315,9 @@ def load_catalog(directory: Path = FLOWS_DIR) -> Catalog:
         common = yaml.safe_load(common_path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:
         raise FlowError(f"{common_path.name}: cannot be read ({error})") from None
-    choices = {k: _choices(v, f"common.yml, choices {k}") for k, v in common.get("choices", {}).items()}
+    choices = {
+        k: _choices(v, f"common.yml, choices {k}") for k, v in common.get("choices", {}).items()
+    }
     flows: dict[str, Flow] = {}
     for path in sorted(directory.glob("*.yml")):
         if path == common_path:
@@ -308,4 +331,3 @@ def load_catalog(directory: Path = FLOWS_DIR) -> Catalog:
             raise FlowError(f"{path.name}: a second flow named {flow.name!r}")
         flows[flow.name] = flow
     return Catalog(flows, {str(k): str(v) for k, v in common.get("texts", {}).items()}, choices)
-

@@ -11,7 +11,17 @@ from typing import Any
 from flows.dates import parse_when
 from flows.model import Slot
 
-DONE_WORDS = {"klaar", "dat was het", "dat is alles", "geen", "nee", "niets", "niks", "verder", "done"}
+DONE_WORDS = {
+    "klaar",
+    "dat was het",
+    "dat is alles",
+    "geen",
+    "nee",
+    "niets",
+    "niks",
+    "verder",
+    "done",
+}
 SKIP_WORDS = {"overslaan", "sla over", "skip", "weet ik niet", "weet niet", "geen idee"}
 AFFIRM_INTENTS = {"affirm"}
 DENY_INTENTS = {"deny"}
@@ -42,25 +52,32 @@ def normalise(text: str) -> str:
 
 
 def _match_choice(slot: Slot, answer: str) -> str | None:
+    if slot.choice(answer):
+        return answer
     words = normalise(answer)
     if not words:
         return None
     for choice in slot.choices:
-        names = {choice.value.replace("_", " "), normalise(choice.label), *map(normalise, choice.synonyms)}
+        names = {
+            choice.value.replace("_", " "),
+            normalise(choice.label),
+            *map(normalise, choice.synonyms),
+        }
         if words in names:
             return choice.value
-    for choice in slot.choices:
-        # A synonym inside a longer answer ("ik heb het al gedaan") counts when only one fits.
-        names = [normalise(s) for s in choice.synonyms if len(s) > 3]
-        if any(re.search(rf"\b{re.escape(n)}\b", words) for n in names):
-            others = [
-                c for c in slot.choices
-                if c is not choice
-                and any(re.search(rf"\b{re.escape(normalise(s))}\b", words) for s in c.synonyms if len(s) > 3)
-            ]
-            if not others:
-                return choice.value
-    return None
+    return find_choice(slot, words)
+
+
+def find_choice(slot: Slot, text: str) -> str | None:
+    """The one choice whose synonym occurs in a longer text ("ik heb het al gedaan"); else None."""
+    words = normalise(text)
+    found = {
+        choice.value
+        for choice in slot.choices
+        for synonym in choice.synonyms
+        if len(synonym) > 3 and re.search(rf"\b{re.escape(normalise(synonym))}\b", words)
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 _PHONE = re.compile(r"^(?:\+31|0031|0)([1-9]\d{8})$")
@@ -101,7 +118,11 @@ def interpret(
         if when is None:
             return Invalid("invalid_when")
         return Valid(
-            {"moment": when.moment.isoformat(), "precision": when.precision, "text": answer.strip()[:200]},
+            {
+                "moment": when.moment.isoformat(),
+                "precision": when.precision,
+                "text": answer.strip()[:200],
+            },
             when.describe(now),
             confirm=when.ambiguous,
         )

@@ -36,9 +36,11 @@ def read_line(raw: bytes, default_user: str) -> Incoming:
     except json.JSONDecodeError:
         raise BadInput("Deze regel is geen geldige JSON.") from None
     if not isinstance(data, dict):
-        raise BadInput("Verwacht een JSON-object zoals {\"text\": \"...\"}.")
+        raise BadInput('Verwacht een JSON-object zoals {"text": "..."}.')
     if unknown := set(data) - INPUT_KEYS:
-        raise BadInput(f"Onbekende sleutel(s): {', '.join(sorted(unknown))}. Gebruik text, button en user.")
+        raise BadInput(
+            f"Onbekende sleutel(s): {', '.join(sorted(unknown))}. Gebruik text, button en user."
+        )
     if ("text" in data) == ("button" in data):
         raise BadInput("Geef precies één van text of button.")
     values = {k: data[k] for k in INPUT_KEYS if k in data}
@@ -70,7 +72,13 @@ async def drain_outbox(app: App) -> list[dict[str, Any]]:
     async with store.session() as session:
         if not app.settings.slack_bot_token:
             for message in await store.due_outbox(session, "support"):
-                lines.append({"to": "support", "case": message.payload.get("case"), "text": message.payload.get("text", "")})
+                lines.append(
+                    {
+                        "to": "support",
+                        "case": message.payload.get("case"),
+                        "text": message.payload.get("text", ""),
+                    }
+                )
                 await store.mark_delivered(session, message)
         if not app.settings.telegram_bot_token:
             for message in await store.due_outbox(session, "user"):

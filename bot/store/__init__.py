@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -110,6 +110,11 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    @property
+    def writing(self) -> bool:
+        """Whether this process has a SQLite transaction open (its commit needs the event loop)."""
+        return self._sqlite_writer is not None and self._sqlite_writer.locked()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

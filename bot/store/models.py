@@ -86,6 +86,9 @@ class Case(Base):
     closed_reason = Column(String(200))
     created_at = Column(UTCDateTime, nullable=False)
     updated_at = Column(UTCDateTime, nullable=False)
+    # Where the case's card sits in Slack; the card's ts is also its thread.
+    slack_channel = Column(String(20))
+    slack_ts = Column(String(32), index=True)
 
     reporter = relationship("Reporter", lazy="joined")
     events = relationship("CaseEvent", order_by="CaseEvent.id", lazy="selectin")

@@ -15,11 +15,19 @@ from nlu import INTENTS
 
 def test_every_flow_loads_and_validates() -> None:
     flows = catalog().flows
-    assert {"report_incident", "request_support", "find_protocol", "find_training", "case_status"} <= set(flows)
+    assert {
+        "report_incident",
+        "request_support",
+        "find_protocol",
+        "find_training",
+        "case_status",
+    } <= set(flows)
 
 
 def _broken(tmp_path: Path, flow_yaml: str) -> Path:
-    (tmp_path / "common.yml").write_text((FLOWS_DIR / "common.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "common.yml").write_text(
+        (FLOWS_DIR / "common.yml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     (tmp_path / "broken.yml").write_text(flow_yaml, encoding="utf-8")
     return tmp_path
 
@@ -27,22 +35,48 @@ def _broken(tmp_path: Path, flow_yaml: str) -> Path:
 @pytest.mark.parametrize(
     ("flow_yaml", "message"),
     [
-        ("name: report_incident\nsteps:\n  - id: a\n    collect: nothing\n", "flow report_incident, step a: unknown slot 'nothing'"),
-        ("name: report_incident\nsteps:\n  - id: a\n    action: no_such_action\n", "flow report_incident, step a: unknown action 'no_such_action'"),
-        ("name: report_incident\nsteps:\n  - id: a\n    say: welcome\n    next: nowhere\n", "flow report_incident, step a: next goes to unknown step 'nowhere'"),
-        ("name: report_incident\nsteps:\n  - id: a\n    link: no_flow\n", "flow report_incident, step a: links to unknown flow 'no_flow'"),
-        ("name: not_an_intent\nsteps:\n  - id: a\n    say: welcome\n", "flow not_an_intent: no intent of that name starts it"),
-        ("name: report_incident\nsteps:\n  - id: a\n    say: no_such_text\n", "flow report_incident, step a: unknown text 'no_such_text'"),
-        ("name: report_incident\nsteps:\n  - id: a\n    say: welcome\n    action: summary\n", "flow report_incident, step a: a step does exactly one"),
+        (
+            "name: report_incident\nsteps:\n  - id: a\n    collect: nothing\n",
+            "flow report_incident, step a: unknown slot 'nothing'",
+        ),
+        (
+            "name: report_incident\nsteps:\n  - id: a\n    action: no_such_action\n",
+            "flow report_incident, step a: unknown action 'no_such_action'",
+        ),
+        (
+            "name: report_incident\nsteps:\n  - id: a\n    say: welcome\n    next: nowhere\n",
+            "flow report_incident, step a: next goes to unknown step 'nowhere'",
+        ),
+        (
+            "name: report_incident\nsteps:\n  - id: a\n    link: no_flow\n",
+            "flow report_incident, step a: links to unknown flow 'no_flow'",
+        ),
+        (
+            "name: not_an_intent\nsteps:\n  - id: a\n    say: welcome\n",
+            "flow not_an_intent: no intent of that name starts it",
+        ),
+        (
+            "name: report_incident\nsteps:\n  - id: a\n    say: no_such_text\n",
+            "flow report_incident, step a: unknown text 'no_such_text'",
+        ),
+        (
+            "name: report_incident\nsteps:\n  - id: a\n    say: welcome\n    action: summary\n",
+            "flow report_incident, step a: a step does exactly one",
+        ),
         (
             "name: report_incident\nslots:\n  x: {type: yesno}\nsteps:\n  - id: a\n    collect: x\n    ask: welcome\n"
             "    next:\n      - if: {slot: x, equals: ja}\n        then: end\n",
             "the last branch of next must be an else",
         ),
-        ("name: report_incident\nslots:\n  x: {type: colour}\nsteps: []\n", "flow report_incident, slot x: type must be one of"),
+        (
+            "name: report_incident\nslots:\n  x: {type: colour}\nsteps: []\n",
+            "flow report_incident, slot x: type must be one of",
+        ),
     ],
 )
-def test_broken_flows_are_refused_naming_flow_and_step(tmp_path: Path, flow_yaml: str, message: str) -> None:
+def test_broken_flows_are_refused_naming_flow_and_step(
+    tmp_path: Path, flow_yaml: str, message: str
+) -> None:
     with pytest.raises(FlowError) as refused:
         validate(load_catalog(_broken(tmp_path, flow_yaml)), ACTIONS, INTENTS)
     assert message in str(refused.value)

@@ -1,0 +1,100 @@
+"""The JSON chat exactly as the contract says, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.channels.local import BadInput, read_line
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _chat(tmp_path: Path, stdin: bytes, *args: str) -> list[dict]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
+    for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--json", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    assert b"Traceback" not in done.stderr
+    return [json.loads(line) for line in done.stdout.decode().splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_json_chat_contract_bad_input_and_a_second_process(tmp_path: Path) -> None:
+    lines = [
+        b"hallo",
+        b'{"text": "Ik wil een incident melden"}',
+        b"{not json",
+        b'{"text": "x", "colour": "red"}',
+        b"x" * 100_000,
+        b"\xff\xfe\x00binary",
+        b'{"button": "nooit aangeboden"}',
+        b'{"text": "Er is iets naars gebeurd met een inwoner na de vergadering", "user": "anna"}',
+    ]
+    out = _chat(tmp_path, b"\n".join(lines) + b"\n", "--user", "anna")
+    user_lines = [o for o in out if o.get("to") == "user"]
+    errors = [o["error"] for o in out if "error" in o]
+    assert len(errors) == 4
+    assert any("geen geldige JSON" in e for e in errors)
+    assert any("Onbekende sleutel" in e for e in errors)
+    assert any("te lang" in e for e in errors)
+    assert any("UTF-8" in e for e in errors)
+    assert all(set(o) == {"to", "user", "text", "buttons"} for o in user_lines)
+    assert all(o["user"] == "anna" for o in user_lines)
+    assert "Incident melden" in [b["label"] for b in user_lines[0]["buttons"]]
+    assert any("verlopen" in o["text"] for o in user_lines)
+    assert "Wat voor incident was het?" in user_lines[-1]["text"]
+
+    # A second process with the same user and database continues the conversation.
+    out = _chat(tmp_path, b'{"button": "Fysiek geweld"}\n', "--user", "anna")
+    assert "Wanneer gebeurde het?" in out[-1]["text"]
+
+
+@pytest.mark.slow
+def test_support_lines_appear_in_local_mode(tmp_path: Path) -> None:
+    script = "\n".join(
+        [
+            '{"text": "/hulp"}',
+            '{"button": "Nee"}',
+            '{"button": "Chatten via deze chat"}',
+            '{"button": "Overslaan"}',
+        ]
+    )
+    out = _chat(tmp_path, script.encode() + b"\n")
+    support = [o for o in out if o.get("to") == "support"]
+    assert len(support) == 1
+    assert support[0]["case"].startswith("WB-2026-")
+    assert set(support[0]) == {"to", "case", "text"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"text": "a"', "geen geldige JSON"),
+        (b'{"text": 5}', "tekst"),
+        (b'{"text": "a", "button": "b"}', "precies een"),
+        (b'{"user": ""}', "precies"),
+    ],
+)
+def test_bad_lines_are_refused_in_dutch(raw: bytes, message: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        read_line(raw, "local:x")
+    assert message.split()[0] in str(refused.value).replace("é", "e")
+
+
+def test_plain_text_and_user_override() -> None:
+    assert read_line(b"hallo", "local:x").text == "hallo"
+    assert read_line(b'{"text": "hoi", "user": "bert"}', "local:x").user == "local:bert"
