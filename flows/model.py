@@ -296,9 +296,9 @@ def validate(
                     raise FlowError(f"{where}: unknown action {name!r}")
             if step.link and step.link not in catalog.flows:
                 raise FlowError(f"{where}: links to unknown flow {step.link!r}")
-            for slot in step.edits:
-                if slot not in flow.slots or not any(s.collect == slot for s in flow.steps):
-                    raise FlowError(f"{where}: cannot edit {slot!r}, no step collects it")
+            for edited in step.edits:
+                if edited not in flow.slots or not any(s.collect == edited for s in flow.steps):
+                    raise FlowError(f"{where}: cannot edit {edited!r}, no step collects it")
             for branch in step.next:
                 if branch.target != END and branch.target not in ids:
                     raise FlowError(f"{where}: next goes to unknown step {branch.target!r}")
