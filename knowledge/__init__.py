@@ -1,0 +1,17 @@
+"""Protocols and training offers for office holders facing aggression, with search."""
+
+from knowledge.base import Knowledge
+from knowledge.model import KINDS, ROLES, TOPICS, Contact, Entry, Hit, KnowledgeError
+from knowledge.render import render
+
+__all__ = [
+    "KINDS",
+    "ROLES",
+    "TOPICS",
+    "Contact",
+    "Entry",
+    "Hit",
+    "Knowledge",
+    "KnowledgeError",
+    "render",
+]
