@@ -11,6 +11,11 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave APScheduler's job table alone: it is not ours to migrate."""
+    return not (type_ == "table" and name == "scheduled_jobs")
+
+
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
@@ -24,7 +29,12 @@ def run() -> None:
 
     engine = create_engine(Settings.from_env().sync_database_url, future=True)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=conn,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=include_name,
+        )
         with context.begin_transaction():
             context.run_migrations()
         conn.commit()

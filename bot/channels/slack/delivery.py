@@ -1,0 +1,304 @@
+"""Deliver "support" outbox payloads to Slack: cards posted once and then updated, thread posts.
+
+A post that may have reached Slack without an answer (timeout, 5xx) is looked up by its key in
+the message metadata before it is sent again, so a Slack outage delays and never duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from hashlib import sha256
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot import escalation
+from bot.channels.slack import cards
+from bot.outbox import DeliveryFailed
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from bot.store import Case, Store
+
+log = logging.getLogger("weerbaar.slack")
+
+METADATA_TYPE = "weerbaar_post"
+MAX_BACKOFF = 30.0  # seconds; an escalation must not wait long once Slack is back
+LOOKUP_PAGES = 5
+
+
+class SlackUnreachable(DeliveryFailed):
+    """No answer, or a 5xx / 429: Slack may or may not have done it."""
+
+
+class SlackRefused(DeliveryFailed):
+    """Slack answered with an error code (ok: false)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"slack error {code}")
+        self.code = code
+
+
+class Delivery:
+    """Sends what the outbox holds for the support team; one instance per desk."""
+
+    def __init__(
+        self, client: AsyncWebClient, store: Store, settings: Settings, scheduler: Scheduler
+    ) -> None:
+        assert settings.slack_support_channel
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.scheduler = scheduler
+        self.channel = settings.slack_support_channel
+        self._uncertain: set[str] = set()  # keys of posts that may have arrived unanswered
+        self._failures = 0
+        self._down_until: datetime | None = None
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        """Deliver one payload; raises DeliveryFailed to have the outbox try again later."""
+        kind = payload.get("kind", "escalation")
+        ref = payload.get("case")
+        if not isinstance(ref, str):
+            log.warning("support payload without a case dropped (kind %s)", kind)
+            return
+        if kind in ("escalation", "card"):
+            await self._card(ref, place=kind == "escalation")
+        elif kind == "relay":
+            text = f"*Melder:* {cards.escape(str(payload.get('text', '')))}"
+            if payload.get("emergency"):
+                text = (
+                    ":rotating_light: *Mogelijk acuut gevaar.* De melder kreeg het advies "
+                    f"112 te bellen.\n{text}"
+                )
+            await self._in_thread(ref, payload, text)
+        elif kind == "note":
+            await self._in_thread(ref, payload, cards.escape(str(payload.get("text", ""))))
+            await self._card(ref, place=False)
+        elif kind == "reescalation":
+            await self._reescalation(ref, payload)
+        else:
+            log.warning("support payload of unknown kind %r dropped", kind)
+
+    # --- what each payload does ----------------------------------------------------------
+
+    async def _card(self, ref: str, *, place: bool) -> None:
+        """Post the case's card the first time, update it in place after that."""
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if case is None:
+                log.warning("card for an unknown case dropped")
+                return
+            card = cards.card(case)
+            channel, ts = case.slack_channel, case.slack_ts
+            status, urgency = case.status, case.urgency
+            if ts is None:
+                if not place:
+                    return  # no card yet; the escalation will show the latest state
+                if channel is None:
+                    case.slack_channel = channel = self.channel  # marks that posting began
+                else:
+                    self._uncertain.add(_card_key(ref))  # an earlier attempt may have arrived
+            oldest = case.created_at.timestamp() - 60
+        if ts is not None:
+            try:
+                await self._call(
+                    self.client.chat_update,
+                    channel=channel,
+                    ts=ts,
+                    text=card.text,
+                    blocks=card.blocks,
+                )
+            except SlackRefused as refused:
+                if refused.code != "message_not_found":
+                    raise
+                await self._forget_card(ref)  # someone deleted the card: place a new one
+                await self._card(ref, place=True)
+                return
+            if place and status == "open":  # an earlier attempt may have stopped short of this
+                await escalation.ensure_watched(self.scheduler, ref, urgency)
+            return
+        ts = await self._post(channel, _card_key(ref), card.text, card.blocks, oldest=oldest)
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            assert case is not None
+            case.slack_ts = ts
+            await self.store.add_event(session, case, "card_posted", "systeem")
+            status, urgency, latest = case.status, case.urgency, cards.card(case)
+        if status == "open":
+            await escalation.ensure_watched(self.scheduler, ref, urgency)
+        if latest != card:  # the case changed while the card was on its way
+            await self._call(
+                self.client.chat_update,
+                channel=channel,
+                ts=ts,
+                text=latest.text,
+                blocks=latest.blocks,
+            )
+
+    async def _forget_card(self, ref: str) -> None:
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if case is not None:
+                case.slack_channel = None
+                case.slack_ts = None
+
+    async def _thread_of(self, ref: str) -> tuple[Case | None, str | None, str | None]:
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if case is None:
+                return None, None, None
+            return case, case.slack_channel, case.slack_ts
+
+    async def _in_thread(
+        self, ref: str, payload: dict[str, Any], text: str, *, broadcast: bool = False
+    ) -> None:
+        case, channel, ts = await self._thread_of(ref)
+        if case is None:
+            log.warning("thread post for an unknown case dropped")
+            return
+        if channel is None or ts is None:
+            raise DeliveryFailed("card not posted yet", retry_after=5)
+        key = str(
+            payload.get("key")
+            or f"{payload.get('kind')}:{ref}:{sha256(text.encode()).hexdigest()[:16]}"
+        )
+        await self._post(channel, key, text, thread_ts=ts, broadcast=broadcast)
+
+    async def _reescalation(self, ref: str, payload: dict[str, Any]) -> None:
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if case is None or case.status != "open":
+                return  # picked up meanwhile: nothing to announce
+            waited = int((self.store.clock.now() - case.created_at).total_seconds() // 60)
+            text = (
+                f"Nog niet opgepakt: *{cards.title(case)}* "
+                f"({cards.URGENCY.get(case.urgency, case.urgency).lower()}), "
+                f"gemeld om {cards.when(case.created_at)[-5:]}, {waited} minuten geleden. "
+                "Wie pakt dit op?"
+            )
+        if self.settings.slack_oncall_group:
+            text = f"<!subteam^{self.settings.slack_oncall_group}> {text}"
+        await self._in_thread(ref, payload, text, broadcast=True)
+
+    # --- talking to Slack ----------------------------------------------------------------
+
+    async def _post(
+        self,
+        channel: str,
+        key: str,
+        text: str,
+        blocks: cards.Blocks | None = None,
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+        oldest: float | None = None,
+    ) -> str:
+        """Post once: after an unanswered attempt, look for the message before posting again."""
+        if key in self._uncertain:
+            found = await self._find(channel, key, thread_ts, oldest)
+            if found is not None:
+                self._uncertain.discard(key)
+                return found
+        arguments: dict[str, Any] = {
+            "channel": channel,
+            "text": text,
+            "metadata": {"event_type": METADATA_TYPE, "event_payload": {"key": key}},
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if blocks is not None:
+            arguments["blocks"] = blocks
+        if thread_ts is not None:
+            arguments["thread_ts"] = thread_ts
+            arguments["reply_broadcast"] = broadcast
+        try:
+            response = await self._call(self.client.chat_postMessage, **arguments)
+        except SlackUnreachable:
+            self._uncertain.add(key)
+            raise
+        self._uncertain.discard(key)
+        return str(response["ts"])
+
+    async def _find(
+        self, channel: str, key: str, thread_ts: str | None, oldest: float | None
+    ) -> str | None:
+        """The ts of a message we posted under this key, if Slack has it."""
+        cursor = None
+        for _ in range(LOOKUP_PAGES):
+            if thread_ts is not None:
+                page = await self._call(
+                    self.client.conversations_replies,
+                    channel=channel,
+                    ts=thread_ts,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            else:
+                page = await self._call(
+                    self.client.conversations_history,
+                    channel=channel,
+                    oldest=f"{oldest or 0:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            messages: list[dict[str, Any]] = page.get("messages", [])
+            for message in messages:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == METADATA_TYPE
+                    and (metadata.get("event_payload") or {}).get("key") == key
+                ):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+        return None
+
+    async def _call(self, method: Any, **arguments: Any) -> AsyncSlackResponse:
+        """One Web API call; Slack trouble becomes DeliveryFailed with a backoff."""
+        now = self.store.clock.now()
+        if self._down_until is not None and now < self._down_until:
+            wait = (self._down_until - now).total_seconds()
+            raise DeliveryFailed("slack unavailable", retry_after=wait)  # not tried: not uncertain
+        try:
+            response: AsyncSlackResponse = await method(**arguments)
+        except SlackApiError as error:
+            raise self._failure(error) from None
+        except (asyncio.TimeoutError, aiohttp.ClientError) as error:
+            raise self._outage(type(error).__name__) from None
+        self._failures = 0
+        self._down_until = None
+        return response
+
+    def _failure(self, error: SlackApiError) -> DeliveryFailed:
+        response = error.response
+        status = getattr(response, "status_code", None) or getattr(response, "status", None)
+        if status == 429:
+            headers = getattr(response, "headers", {}) or {}
+            try:
+                retry_after = float(headers.get("Retry-After", headers.get("retry-after", 1)))
+            except ValueError:
+                retry_after = 1.0
+            return self._outage("rate limited", retry_after)
+        if status is None or status >= 500:
+            return self._outage(f"slack {status}")
+        code = response.get("error") if hasattr(response, "get") else None
+        return SlackRefused(str(code or f"http {status}"))
+
+    def _outage(self, reason: str, retry_after: float | None = None) -> SlackUnreachable:
+        """Slack is down or busy: pause every call for a while, longer each time."""
+        self._failures += 1
+        wait = retry_after if retry_after is not None else min(MAX_BACKOFF, 2.0**self._failures)
+        self._down_until = self.store.clock.now() + timedelta(seconds=wait)
+        return SlackUnreachable(reason, retry_after=wait)
+
+
+def _card_key(ref: str) -> str:
+    return f"card:{ref}"

@@ -1,0 +1,338 @@
+"""What the support team's buttons, modals, slash command and thread replies do."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from bot import cases, escalation, relay
+from bot.channels.slack import cards
+from bot.channels.slack.team import Team
+from bot.dialogue import safe_trace
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from bot.store import Case, Store
+
+log = logging.getLogger("weerbaar.slack")
+
+REF = re.compile(r"^WB-\d{4}-\d{4,}$")
+REFUSAL = "Alleen leden van het ondersteuningskanaal kunnen dit doen."
+UNVERIFIED = "Ik kon niet nagaan of je in het ondersteuningskanaal zit. Probeer het zo opnieuw."
+UNKNOWN_CASE = "Deze melding bestaat niet."
+ALREADY_CLOSED = "Deze melding is al afgesloten."
+NOT_RELAYED = "Deze melding is afgesloten. Je bericht is niet naar de melder gestuurd."
+FILES_NOT_RELAYED = "Bestanden gaan niet naar de melder; alleen tekst wordt doorgestuurd."
+NO_CONTACT = "Er loopt geen gesprek met de melder van deze melding."
+SHORT_REASON = "Geef een reden van minstens drie tekens."
+OPEN_LIMIT = 50
+RELAYED_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def plain(text: str) -> str:
+    """Slack's message markup as plain text for the reporter: links spelled out, no mentions."""
+
+    def link(match: re.Match[str]) -> str:
+        target, label = match["target"], match["label"]
+        if target.startswith("@"):
+            return label or "iemand"
+        if target.startswith("#"):
+            return f"#{label}" if label else "een kanaal"
+        if target.startswith("!"):
+            return label or ""
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        return f"{label} ({target})" if label and label != target else target
+
+    text = re.sub(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>", link, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def _ref(body: dict[str, Any]) -> str | None:
+    """The case reference a button carries, if it is one."""
+    actions = body.get("actions") or [{}]
+    value = str(actions[0].get("value") or "")
+    return value if REF.match(value) else None
+
+
+class Listeners:
+    """The team's side of a case; each handler acknowledges Slack first, then acts."""
+
+    def __init__(self, store: Store, settings: Settings, scheduler: Scheduler, team: Team) -> None:
+        assert settings.slack_support_channel
+        self.store = store
+        self.settings = settings
+        self.scheduler = scheduler
+        self.team = team
+        self.channel = settings.slack_support_channel
+
+    def register(self, bolt: AsyncApp, tracked: Callable[[Handler], Handler]) -> None:
+        bolt.middleware(self.only_team)
+        bolt.action("ack")(tracked(self.on_acknowledge))
+        bolt.action("chat")(tracked(self.on_start_chat))
+        bolt.action("end_chat")(tracked(self.on_end_chat))
+        bolt.action("close")(tracked(self.on_close))
+        bolt.action("dossier")(tracked(self.on_dossier))
+        bolt.view("close_case")(tracked(self.on_close_submitted))
+        bolt.command("/weerbaar")(tracked(self.on_command))
+        bolt.event("message")(tracked(self.on_message))
+        bolt.error(self.on_error)
+
+    # --- who may act ----------------------------------------------------------------------
+
+    async def only_team(
+        self,
+        body: dict[str, Any],
+        context: Any,
+        client: AsyncWebClient,
+        resp: BoltResponse,
+        next: Callable[[], Awaitable[None]],
+    ) -> BoltResponse:
+        """Buttons, modals and the command are for members of the support channel only."""
+        kind = "command" if "command" in body else body.get("type")
+        if kind not in ("block_actions", "view_submission", "command"):
+            await next()
+            return resp
+        user = context.user_id
+        try:
+            allowed, refusal = bool(user) and await self.team.is_member(user), REFUSAL
+        except Exception as error:
+            log.warning("channel membership unknown (%s)", type(error).__name__)
+            allowed, refusal = False, UNVERIFIED
+        if allowed:
+            await next()
+            return resp
+        log.info("refused a Slack %s from outside the support channel", kind)
+        if kind == "command":
+            return BoltResponse(status=200, body={"response_type": "ephemeral", "text": refusal})
+        if kind == "view_submission":
+            return BoltResponse(
+                status=200, body={"response_action": "errors", "errors": {"reason": refusal}}
+            )
+        await self._tell(body, client, context.respond, refusal)
+        return BoltResponse(status=200, body="")
+
+    async def _tell(
+        self, body: dict[str, Any], client: AsyncWebClient, respond: Any, text: str
+    ) -> None:
+        """An answer only the clicking person sees."""
+        try:
+            if respond is not None and body.get("response_url"):
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            else:
+                user = str((body.get("user") or {}).get("id", ""))
+                await client.chat_postEphemeral(channel=self.channel, user=user, text=text)
+        except Exception as error:
+            log.warning("could not answer a team member (%s)", type(error).__name__)
+
+    # --- buttons on the card --------------------------------------------------------------
+
+    async def on_acknowledge(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """Oppakken: take ownership; the reporter hears who and what happens next."""
+        await ack()
+        ref = _ref(body)
+        member = await self.team.member(body["user"]["id"])
+        try:
+            case = await cases.acknowledge(self.store, ref or "-", member.actor)
+        except cases.CaseNotFound:
+            await self._tell(body, client, respond, UNKNOWN_CASE)
+            return
+        if case.status == "closed":
+            await self._tell(body, client, respond, ALREADY_CLOSED)
+            return
+        await escalation.unwatch(self.scheduler, case.ref)
+        await self._refresh(case.ref)
+
+    async def on_start_chat(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """Chat starten: the reporter's messages go to the card's thread from now on."""
+        await ack()
+        member = await self.team.member(body["user"]["id"])
+        async with self.store.session() as session:
+            case = await self._case(session, _ref(body))
+            started = case is not None and await relay.start_contact(
+                self.store, session, case, member.actor
+            )
+            if case is not None and started:
+                note = relay.TO_TEAM["started"].format(name=member.name)
+                await relay.tell_team(self.store, session, case, "note", text=note)
+        if case is None:
+            await self._tell(body, client, respond, UNKNOWN_CASE)
+        elif not started:
+            await self._tell(body, client, respond, cards.STATUS.get(case.status, case.status))
+        else:
+            await escalation.unwatch(self.scheduler, case.ref)
+
+    async def on_end_chat(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """Contact beëindigen: the reporter talks to the bot again."""
+        await ack()
+        member = await self.team.member(body["user"]["id"])
+        async with self.store.session() as session:
+            case = await self._case(session, _ref(body))
+            ended = case is not None and await relay.end_contact(
+                self.store, session, case, member.actor
+            )
+            if case is not None and ended:
+                text = relay.TO_REPORTER["ended_by_team"].format(ref=case.ref)
+                await relay.tell_reporter(self.store, session, case, text)
+                note = relay.TO_TEAM["ended_by_team"].format(name=member.name)
+                await relay.tell_team(self.store, session, case, "note", text=note)
+        if not ended:
+            await self._tell(body, client, respond, UNKNOWN_CASE if case is None else NO_CONTACT)
+
+    async def on_close(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """Afsluiten: ask for the reason in a modal."""
+        await ack()
+        async with self.store.session() as session:
+            case = await self._case(session, _ref(body))
+            status = case.status if case else None
+        if case is None or status == "closed":
+            await self._tell(
+                body, client, respond, UNKNOWN_CASE if case is None else ALREADY_CLOSED
+            )
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=cards.close_form(case.ref))
+
+    async def on_close_submitted(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        """The close modal: close the case with its reason; the reporter hears it."""
+        ref = str(view.get("private_metadata") or "")
+        values = (view.get("state") or {}).get("values") or {}
+        reason = " ".join(
+            str((values.get("reason") or {}).get("reason", {}).get("value") or "").split()
+        )
+        if len(reason) < 3:
+            await ack(response_action="errors", errors={"reason": SHORT_REASON})
+            return
+        await ack()
+        if not REF.match(ref):
+            return
+        member = await self.team.member(body["user"]["id"])
+        try:
+            await cases.close(self.store, ref, member.actor, reason)
+        except cases.CaseNotFound:
+            return
+        await escalation.unwatch(self.scheduler, ref)
+        await self._refresh(ref)
+
+    async def on_dossier(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """Dossier: every field, the evidence and the timeline; the viewing is on the timeline."""
+        await ack()
+        member = await self.team.member(body["user"]["id"])
+        async with self.store.session() as session:
+            case = await self._case(session, _ref(body))
+            if case is not None:
+                seen = await self.store.add_event(session, case, "dossier_viewed", member.actor)
+                case.events.append(seen)  # already in the session; shown in this very dossier
+                view = cards.dossier(case)
+        if case is None:
+            await self._tell(body, client, respond, UNKNOWN_CASE)
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    # --- /weerbaar ------------------------------------------------------------------------
+
+    async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        """/weerbaar open | zaak REF | help, answered only to the one who asked."""
+        words = str(command.get("text") or "").split()
+        action = words[0].lower() if words else "help"
+        if action == "open" and len(words) == 1:
+            answer = await self._open_cases()
+        elif action == "zaak" and len(words) == 2:
+            answer = await self._one_case(words[1])
+        else:
+            prefix = "" if action == "help" else "Dat ken ik niet.\n"
+            answer = cards.Card(prefix + cards.HELP, [cards.section(prefix + cards.HELP)])
+        await ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
+
+    async def _open_cases(self) -> cards.Card:
+        async with self.store.session() as session:
+            rows = await session.execute(
+                select(Case)
+                .where(Case.status != "closed")
+                .order_by(Case.created_at, Case.id)
+                .limit(OPEN_LIMIT)
+            )
+            return cards.open_cases(list(rows.scalars()))
+
+    async def _one_case(self, ref: str) -> cards.Card:
+        ref = ref.strip().upper()
+        async with self.store.session() as session:
+            case = await self._case(session, ref if REF.match(ref) else None)
+            if case is None:
+                text = f"Geen melding met nummer {cards.escape(ref)}."
+                return cards.Card(text, [cards.section(text)])
+            return cards.card(case)
+
+    # --- thread replies -------------------------------------------------------------------
+
+    async def on_message(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """A team member's reply in a card's thread goes to the reporter."""
+        if event.get("subtype") not in RELAYED_SUBTYPES or event.get("bot_id"):
+            return
+        channel, thread, user = event.get("channel"), event.get("thread_ts"), event.get("user")
+        if channel != self.channel or not thread or thread == event.get("ts") or not user:
+            return
+        text = plain(str(event.get("text") or ""))
+        member = await self.team.member(user)
+        async with self.store.session() as session:
+            found = await session.execute(
+                select(Case).where(Case.slack_channel == channel, Case.slack_ts == thread)
+            )
+            case = found.scalar_one_or_none()
+            if case is None:
+                return  # a thread under some other message
+            ref, was_in_contact = case.ref, case.status == "in_contact"
+            relayed = bool(text) and await relay.from_team(
+                self.store, session, case, member.actor, member.first_name, text
+            )
+            if relayed and not was_in_contact:
+                await self.store.enqueue(
+                    session, "support", {"kind": "card", "case": ref}, case_id=case.id
+                )
+            closed = case.status == "closed"
+        if closed:
+            await client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread, text=NOT_RELAYED
+            )
+        elif event.get("files"):
+            await client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread, text=FILES_NOT_RELAYED
+            )
+        if relayed and not was_in_contact:
+            await escalation.unwatch(self.scheduler, ref)
+
+    async def on_error(self, error: Exception) -> None:
+        log.error("slack listener failed: %s", safe_trace(error))
+
+    # --- helpers --------------------------------------------------------------------------
+
+    async def _case(self, session: Any, ref: str | None) -> Case | None:
+        return None if ref is None else await self.store.case_by_ref(session, ref)
+
+    async def _refresh(self, ref: str) -> None:
+        """Have the card show the case as it is now (through the outbox, so it is retried)."""
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if case is not None:
+                await self.store.enqueue(
+                    session, "support", {"kind": "card", "case": ref}, case_id=case.id
+                )

@@ -1,0 +1,116 @@
+"""Slack down, slow or busy: escalations wait and are then delivered exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.clock import FixedClock
+from bot.store import OutboxMessage, Store
+from tests.slack.conftest import ANNA, Desk, Reporter, load_case
+
+
+async def _pending(store: Store) -> list[OutboxMessage]:
+    async with store.session() as session:
+        rows = await session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.destination == "support", OutboxMessage.delivered_at.is_(None)
+            )
+        )
+        return list(rows.scalars())
+
+
+async def test_server_errors_delay_then_one_card(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    ref = await reporter.raise_alarm()
+    desk.fake.fail_next(3, status=503)  # Slack is down: every method fails
+    waits = []
+    for _ in range(3):
+        assert await desk.deliver() == 0
+        (message,) = await _pending(desk.store)
+        waits.append(message.next_attempt_at - clock.now())
+        assert await desk.deliver() == 0  # not due yet: nothing is tried
+        clock.advance(waits[-1])
+    assert waits == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)]
+    assert await desk.deliver() == 1
+    # The first post failed; each retry first looks whether it arrived after all.
+    assert desk.fake.calls["chat.postMessage"] == 2
+    assert desk.fake.calls["conversations.history"] == 3
+    assert len(desk.fake.top_level()) == 1
+    assert await _pending(desk.store) == []
+    assert (await load_case(desk.store, ref)).slack_ts == desk.fake.top_level()[0].ts
+
+
+async def test_rate_limit_waits_as_long_as_slack_asks(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    await reporter.ask_for_support()
+    desk.fake.rate_limit_next(1, retry_after=7)
+    assert await desk.deliver() == 0
+    (message,) = await _pending(desk.store)
+    assert message.next_attempt_at == clock.now() + timedelta(seconds=7)
+    assert message.last_error == "rate limited"
+    clock.advance(timedelta(seconds=7))
+    assert await desk.deliver() == 1
+    assert len(desk.fake.top_level()) == 1
+
+
+async def test_a_card_posted_without_an_answer_is_not_posted_again(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    ref = await reporter.raise_alarm()
+    desk.fake.hang_next(1, processed=True, method="chat.postMessage")  # Slack posts, answer lost
+    assert await desk.deliver() == 0
+    assert len(desk.fake.top_level()) == 1
+    clock.advance(timedelta(seconds=2))
+    assert await desk.deliver() == 1
+    assert desk.fake.calls["conversations.history"] == 1
+    assert desk.fake.calls["chat.postMessage"] == 1
+    (card,) = desk.fake.top_level()
+    assert (await load_case(desk.store, ref)).slack_ts == card.ts
+
+
+async def test_a_timeout_before_slack_posted_posts_once(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    await reporter.raise_alarm()
+    desk.fake.hang_next(2, processed=False, method="chat.postMessage")
+    for _ in range(2):
+        assert await desk.deliver() == 0
+        clock.advance(timedelta(seconds=30))
+    assert await desk.deliver() == 1
+    assert len(desk.fake.top_level()) == 1
+    assert desk.fake.calls["chat.postMessage"] == 3
+
+
+async def test_a_relay_without_an_answer_is_not_relayed_twice(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    await reporter.ask_for_support()
+    await desk.deliver()
+    (card,) = desk.fake.top_level()
+    await desk.team.reply(ANNA, card.ts, "Hoi, hoe gaat het?")
+    await reporter.say("Het gaat wel, dank je")
+    desk.fake.hang_next(1, processed=True, method="chat.postMessage")
+    assert await desk.deliver() == 1  # the card refresh went out; the relay did not answer
+    clock.advance(timedelta(seconds=2))
+    assert await desk.deliver() == 1
+    assert desk.fake.calls["conversations.replies"] == 1
+    assert [m.text for m in desk.fake.thread(card.ts)] == ["*Melder:* Het gaat wel, dank je"]
+
+
+async def test_the_card_of_a_case_picked_up_meanwhile_shows_it(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    from bot import cases
+
+    ref = await reporter.ask_for_support()
+    desk.fake.fail_next(1, method="chat.postMessage")
+    await desk.deliver()
+    await cases.acknowledge(desk.store, ref, "Lokale medewerker")
+    clock.advance(timedelta(seconds=2))
+    await desk.deliver()
+    (card,) = desk.fake.top_level()
+    assert "Opgepakt" in str(card.blocks) and "Lokale medewerker" in str(card.blocks)
