@@ -6,34 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from nlu import ENTITY_VALUES
+
 KINDS = ("protocol", "training")
-ROLES = (
-    "burgemeester",
-    "wethouder",
-    "raadslid",
-    "statenlid",
-    "gedeputeerde",
-    "waterschapsbestuurder",
-    "griffier",
-    "ambtenaar",
-)
-TOPICS = (
-    "eerste_stappen",
-    "aangifte",
-    "online",
-    "doxing",
-    "bewijs",
-    "woning",
-    "bewaken_beveiligen",
-    "ondersteuningsteam",
-    "nazorg",
-    "pers",
-    "bijeenkomst",
-    "werkgever",
-    "veiligheidspakket",
-    "agressieprotocol",
-    "training",
-)
+# The vocabulary is the NLU's: a `role` or `topic` entity maps straight onto entries.
+ROLES = ENTITY_VALUES["role"]
+TOPICS = ENTITY_VALUES["topic"]
 
 
 class KnowledgeError(Exception):
