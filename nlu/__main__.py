@@ -1,0 +1,83 @@
+"""Command line: python -m nlu train | parse "tekst" | evaluate FILE.yml [--json]."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from nlu import NLU, NLUUnavailable, load_nlu
+from nlu.training import ensure_model
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m nlu", description="Weerbaar NLU")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="train the model unless it is up to date")
+    train.add_argument("--force", action="store_true", help="train even when up to date")
+    parse = commands.add_parser("parse", help="parse one message, print JSON")
+    parse.add_argument("text")
+    evaluate = commands.add_parser("evaluate", help="score a Rasa-format NLU file")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    for command in (parse, evaluate):
+        command.add_argument("--remote", metavar="URL", help="use a Rasa server instead")
+    return parser.parse_args(argv)
+
+
+async def _nlu(remote: str | None) -> NLU:
+    """The remote NLU, or the local model (trained first when data or config changed)."""
+    if remote:
+        return await load_nlu(remote_url=remote)
+    _, trained = ensure_model()
+    if trained:
+        print("NLU-model getraind.", file=sys.stderr)
+    return await load_nlu()
+
+
+def _table(report: dict) -> str:
+    """Human-readable evaluation report."""
+    lines = [f"{'intent':<16} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}"]
+    for intent, row in report["per_intent"].items():
+        lines.append(
+            f"{intent:<16} {row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f} "
+            f"{row['support']:>4}"
+        )
+    lines.append(f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}")
+    return "\n".join(lines)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        path, trained = ensure_model(force=args.force)
+        print(f"{'getraind' if trained else 'al actueel'}: {path}")
+        return 0
+    nlu = await _nlu(args.remote)
+    if args.command == "parse":
+        print(json.dumps(dataclasses.asdict(await nlu.parse(args.text)), ensure_ascii=False))
+        return 0
+    if not args.file.exists():
+        print(f"Bestand niet gevonden / file not found: {args.file}", file=sys.stderr)
+        return 2
+    from nlu.evaluation import evaluate
+
+    report = await evaluate(nlu, args.file)
+    print(json.dumps(report, ensure_ascii=False) if args.json else _table(report))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; a model or server that cannot be used ends with one clear line."""
+    args = _arguments(argv)
+    try:
+        return asyncio.run(_run(args))
+    except NLUUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Training data and held-out file: contract intents, counts, no duplicates, canonical entities."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from nlu import ENTITY_VALUES, INTENTS
+from nlu.training import DATA_DIR, load_training_data
+
+HELDOUT = Path(__file__).with_name("heldout.yml")
+
+TASK_INTENTS = {
+    "report_incident",
+    "request_support",
+    "emergency",
+    "find_protocol",
+    "find_training",
+    "case_status",
+    "out_of_scope",
+}
+
+
+@cache
+def _load(path: Path):
+    return load_training_data(path)
+
+
+def training():
+    return _load(DATA_DIR)
+
+
+def heldout():
+    return _load(HELDOUT)
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def test_training_data_has_exactly_the_contract_intents_with_enough_examples():
+    counts = Counter(m.get("intent") for m in training().intent_examples)
+    assert set(counts) == set(INTENTS)
+    for intent, count in counts.items():
+        assert count >= (40 if intent in TASK_INTENTS else 20), intent
+
+
+def test_heldout_has_every_intent_at_least_ten_times():
+    counts = Counter(m.get("intent") for m in heldout().intent_examples)
+    assert set(counts) == set(INTENTS)
+    assert min(counts.values()) >= 10
+
+
+@pytest.mark.parametrize("data", [training, heldout], ids=["training", "heldout"])
+def test_no_example_appears_twice(data):
+    counts = Counter(_normal(m.get("text")) for m in data().intent_examples)
+    assert [text for text, n in counts.items() if n > 1] == []
+
+
+def test_rasa_validator_finds_no_example_in_two_intents():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.training_data.structures import StoryGraph
+    from rasa.validator import Validator
+
+    validator = Validator(Domain.empty(), training(), StoryGraph([]), None)
+    assert validator.verify_example_repetition_in_intents(ignore_warnings=False)
+
+
+def test_no_heldout_sentence_is_a_training_sentence():
+    trained = {_normal(m.get("text")) for m in training().intent_examples}
+    assert [
+        m.get("text") for m in heldout().intent_examples if _normal(m.get("text")) in trained
+    ] == []
+
+
+@pytest.mark.parametrize("data", [training, heldout], ids=["training", "heldout"])
+def test_annotated_entities_use_contract_names_and_canonical_values(data):
+    wrong = [
+        (m.get("text"), e["entity"], e["value"])
+        for m in data().intent_examples
+        for e in m.get("entities") or []
+        if e["value"] not in ENTITY_VALUES.get(e["entity"], ())
+    ]
+    assert wrong == []
+
+
+def test_every_lookup_entry_maps_to_a_canonical_value():
+    data = training()
+    assert {t["name"] for t in data.lookup_tables} == set(ENTITY_VALUES)
+    for table in data.lookup_tables:
+        canonical = set(ENTITY_VALUES[table["name"]])
+        unmapped = [
+            e for e in table["elements"] if data.entity_synonyms.get(e.lower(), e) not in canonical
+        ]
+        assert unmapped == [], table["name"]
+
+
+def test_every_entity_is_annotated_somewhere_so_the_regex_extractor_uses_its_lookup():
+    annotated = {e["entity"] for m in training().intent_examples for e in m.get("entities") or []}
+    assert annotated == set(ENTITY_VALUES)
+
+
+def test_longer_lookup_entries_come_before_entries_they_start_with():
+    # Rasa joins a lookup table into one regex alternation: the first entry that matches wins.
+    for table in training().lookup_tables:
+        entries = table["elements"]
+        for i, short in enumerate(entries):
+            later = [e for e in entries[i + 1 :] if re.match(re.escape(short) + r"\W", e)]
+            assert later == [], (table["name"], short)
+
+
+def test_every_lookup_match_in_training_is_annotated():
+    data = training()
+    patterns = {
+        t["name"]: re.compile(
+            "|".join(rf"\b{re.escape(e)}\b" for e in t["elements"]), flags=re.IGNORECASE
+        )
+        for t in data.lookup_tables
+    }
+    missing = []
+    for message in data.intent_examples:
+        text = message.get("text")
+        spans = {(e["entity"], e["start"], e["end"]) for e in message.get("entities") or []}
+        for name, pattern in patterns.items():
+            for match in pattern.finditer(text):
+                if (name, match.start(), match.end()) not in spans:
+                    missing.append((text, name, match.group(0)))
+    assert missing == []
