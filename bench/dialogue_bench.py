@@ -27,6 +27,7 @@ SCRIPT: list[dict[str, str]] = [
     {"button": "klaar"},
     {"button": "gedaan"},
     {"button": "nee"},
+    {"button": "ja"},
     {"button": "confirm"},
     {"text": "Hoe doe ik aangifte bij de politie?"},
     {"text": "mijn meldingen"},

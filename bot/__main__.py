@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -40,6 +41,23 @@ def _parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", choices=["list"])
     jobs.add_argument("--json", action="store_true")
     commands.add_parser("run", help="start the configured channels")
+    invites = commands.add_parser("invites", help="verification invites for office holders")
+    invite_commands = invites.add_subparsers(dest="action", required=True)
+    create = invite_commands.add_parser("create", help="a single-use invite (shown once)")
+    create.add_argument("--role", required=True)
+    create.add_argument("--municipality", required=True)
+    create.add_argument("--hours", type=int, default=72)
+    create.add_argument("--by", default="Beheerder", help="who made it, for the record")
+    create.add_argument("--json", action="store_true")
+    invite_list = invite_commands.add_parser("list")
+    invite_list.add_argument("--json", action="store_true")
+    revoke = invite_commands.add_parser("revoke")
+    revoke.add_argument("id", type=int)
+    keys = commands.add_parser("keys", help="encryption keys (WEERBAAR_ENCRYPTION_KEYS)")
+    keys.add_argument("action", choices=["new", "rotate", "check"])
+    retention = commands.add_parser("retention", help="remove what has been kept long enough")
+    retention.add_argument("action", choices=["run"])
+    retention.add_argument("--json", action="store_true")
     return parser
 
 
@@ -88,9 +106,19 @@ async def _cases(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace) -> int:
+    from bot import crypto
+
+    if args.command == "keys" and args.action == "new":
+        print(crypto.new_key())
+        return 0
     settings = Settings.from_env()
+    crypto.use(settings.encryption_keys)
     if args.command == "cases":
         return await _cases(settings, args)
+    if args.command in ("invites", "keys", "retention"):
+        from bot import admin
+
+        return await admin.run(settings, args)
     if args.command == "jobs":
         from bot.scheduler import list_jobs
 
@@ -100,8 +128,14 @@ async def _main(args: argparse.Namespace) -> int:
     from bot.app import build_app, configure_logging
 
     configure_logging()
+    if crypto.active() is None:
+        logging.getLogger("weerbaar.crypto").warning(
+            "%s is not set: stories and evidence are stored unencrypted (local use only)",
+            crypto.ENV,
+        )
     app = await build_app(settings)
     try:
+        await _check_keys(app)
         if args.command == "chat":
             from bot.channels.local import console_chat, json_chat
 
@@ -116,6 +150,18 @@ async def _main(args: argparse.Namespace) -> int:
         return 0
     finally:
         await app.close()
+
+
+async def _check_keys(app: Any) -> None:
+    """Refuse to start when stored data is sealed with a key that is no longer configured."""
+    from bot import crypto
+    from bot.admin import check_keys
+    from bot.app import StartupError
+
+    try:
+        await check_keys(app.store)
+    except crypto.KeyMissing as missing:
+        raise StartupError(f"{crypto.ENV}: {missing}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import aftercare
 from bot.store import Case, Store
 
 STATUS_TEXT = {
@@ -37,6 +38,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "targeted": case.targeted,
         "aangifte": case.aangifte,
         "wants_support": case.wants_support,
+        "wants_checkins": case.wants_checkins,
         "contact_preference": case.contact_preference,
         "phone": case.phone,
         "owner": case.owner,
@@ -125,5 +127,6 @@ async def close(store: Store, ref: str, actor: str, reason: str) -> Case:
         case.status = "closed"
         case.closed_reason = reason[:200]
         await store.add_event(session, case, "closed", actor, {"reason": reason[:200]})
+        await aftercare.cancel_case_jobs(session, case.ref)
         await _notify_reporter(store, session, case, STATUS_TEXT["closed"].format(ref=case.ref))
         return case

@@ -7,14 +7,15 @@ import logging
 import re
 import time
 import traceback
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete
 
-from bot import relay
+from bot import aftercare, invites, privacy, relay
 from bot.clock import Clock, SystemClock
-from bot.messages import Button, Incoming, Reply
+from bot.messages import Button, Incoming, Reply, file_payload
 from bot.settings import Settings
 from bot.store import Evidence, Store
 from flows import actions, catalog
@@ -75,6 +76,20 @@ def safe_trace(error: BaseException) -> str:
     return f"{type(error).__name__} at {places}"
 
 
+def without_nul(message: Incoming) -> Incoming:
+    """The message without NUL characters: nobody types them, and PostgreSQL cannot store them."""
+
+    def clean(value: str | None) -> str | None:
+        return None if value is None else value.replace("\x00", "")
+
+    files = tuple(
+        replace(a, mime=clean(a.mime), filename=clean(a.filename)) for a in message.attachments
+    )
+    return replace(
+        message, text=clean(message.text) or "", button=clean(message.button), attachments=files
+    )
+
+
 def is_story(text: str) -> bool:
     """Whether a first message already tells what happened (not just 'I want to report')."""
     words = text.split()
@@ -110,15 +125,16 @@ class Dialogue:
         so a channel that crashes before sending them still delivers them later.
         """
         started = time.perf_counter()
+        message = without_nul(message)
         text = message.text.strip()
         if not text and message.button is None and not message.attachments:
             return [Reply(self.text("empty_message"))]
         if len(text) > MAX_TEXT:
             return [Reply(self.text("too_long"))]
         parse = None
-        if text and message.button is None and not text.startswith("/"):
-            parse = await self.nlu.parse(text)
         try:
+            if text and message.button is None and not text.startswith("/"):
+                parse = await self.nlu.parse(text)
             async with self.store.turn(message.user) as turn:
                 state = DialogueState.from_json(turn.conversation.state or {})
                 ctx = TurnContext(
@@ -152,6 +168,7 @@ class Dialogue:
                                 "buttons": [
                                     {"label": b.label, "payload": b.payload} for b in reply.buttons
                                 ],
+                                **({"file": file_payload(reply.file)} if reply.file else {}),
                             },
                             reporter_id=turn.reporter.id,
                         )
@@ -174,6 +191,11 @@ class Dialogue:
             return
         message = ctx.incoming
         if message.button is not None:
+            if aftercare.is_answer(message.button):
+                # A check-in is answered days later: checked against the store, not the last turn.
+                await aftercare.answer(ctx, message.button)
+                await self.engine.reask(ctx, prefix_key="resume")
+                return
             payload = self._offered(ctx.state, message.button)
             if payload is None:
                 ctx.say(self.text("expired_button"))
@@ -188,6 +210,13 @@ class Dialogue:
             if intent is None:
                 ctx.say(self.text("unknown_command"))
                 self._menu(ctx)
+                return
+            if intent == "start" and len(ctx.text.split()) > 1:  # a deep link: an invite code
+                await invites.redeem(ctx, ctx.text.split(maxsplit=1)[1])
+                if self.engine.active(ctx.state):
+                    await self.engine.reask(ctx, prefix_key="resume")
+                else:
+                    self._menu(ctx)
                 return
             await self._on_intent(ctx, intent, confident=True)
             return
@@ -244,6 +273,9 @@ class Dialogue:
             if not await actions.show_case(ctx, value):
                 ctx.say(self.text("expired_button"))
             await self.engine.reask(ctx, prefix_key="resume")
+        elif kind == "privacy":
+            if await privacy.on_button(ctx, value):
+                await self.engine.reask(ctx, prefix_key="resume")
         elif self.engine.active(ctx.state):
             await self.engine.answer(ctx)
         else:
@@ -292,7 +324,7 @@ class Dialogue:
         elif intent == "goodbye":
             ctx.say(self.text("goodbye"))
         elif intent == "privacy":
-            ctx.say(self.text("privacy"))
+            privacy.explain(ctx)
         elif intent == "cancel":
             ctx.say(self.text("nothing_to_cancel"), self._menu_buttons())
         elif intent == "out_of_scope":
@@ -353,7 +385,10 @@ class Dialogue:
         if intent == "greet":
             await self.engine.reask(ctx, prefix_key="greet_again")
             return
-        ctx.say(self.text({"help": "help", "privacy": "privacy"}.get(intent, "menu")))
+        if intent == "privacy":
+            privacy.explain(ctx)
+        else:
+            ctx.say(self.text("help" if intent == "help" else "menu"))
         await self.engine.reask(ctx, prefix_key="resume")
 
     async def _start(self, ctx: TurnContext, intent: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,3 +42,27 @@ class Reply:
 
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    file: Attachment | None = None  # e.g. the reporter's own data as a JSON file
+
+
+def file_payload(file: Attachment) -> dict[str, str]:
+    """A reply's file as JSON-safe data, for the outbox."""
+    return {
+        "kind": file.kind,
+        "name": file.filename or "bestand",
+        "mime": file.mime or "application/octet-stream",
+        "base64": base64.b64encode(file.data).decode(),
+    }
+
+
+def file_from_payload(data: Any) -> Attachment | None:
+    """The file an outbox payload carries (its "file" value), or None when there is none."""
+    if not isinstance(data, dict) or not isinstance(data.get("base64"), str):
+        return None
+    try:
+        content = base64.b64decode(data["base64"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return Attachment(
+        str(data.get("kind") or "document"), content, data.get("mime"), data.get("name")
+    )

@@ -1,15 +1,76 @@
-"""`python -m bot run`: start the configured channels."""
+"""`python -m bot run`: start the configured channels, the scheduler and the web server."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+from contextlib import AsyncExitStack
+
+from aiohttp import web
+
 from bot.app import App
+
+log = logging.getLogger("weerbaar.run")
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
 
 
 async def run(app: App) -> None:
-    """Local console without tokens; otherwise the Telegram and Slack channels."""
-    if app.settings.local_mode:
+    """Local console without tokens; otherwise Telegram and/or Slack until SIGTERM or Ctrl-C."""
+    settings = app.settings
+    if settings.local_mode:
         from bot.channels.local import console_chat
 
         await console_chat(app, "lokaal")
         return
-    raise SystemExit("Telegram and Slack channels are not available in this version.")
+
+    from bot.scheduler import Scheduler
+
+    web_app = web.Application()
+    web_app.router.add_get("/healthz", _healthz)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+
+    async with AsyncExitStack() as stack:
+        scheduler = Scheduler(app.store, settings)
+        await scheduler.start()
+        stack.push_async_callback(scheduler.stop)
+
+        channels: list[object] = []
+        if not settings.slack_bot_token:
+            # The Slack desk plans aftercare jobs itself; without it, this loop does.
+            from bot.aftercare import Upkeep
+
+            upkeep = Upkeep(scheduler)
+            upkeep.start()
+            stack.push_async_callback(upkeep.stop)
+        if settings.slack_bot_token:
+            from bot.channels.slack import SlackDesk
+
+            channels.append(SlackDesk(app, web_app, scheduler=scheduler))
+        if settings.telegram_bot_token:
+            from bot.channels.telegram import TelegramChannel
+
+            channels.append(TelegramChannel(app, web_app))
+
+        # Routes are all added: now serve /healthz and the webhooks.
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, port=settings.port).start()
+
+        for channel in channels:
+            await channel.start()  # type: ignore[attr-defined]
+            stack.push_async_callback(channel.stop)  # type: ignore[attr-defined]
+        log.info(
+            "weerbaar running: %s; http on port %d",
+            ", ".join(type(c).__name__ for c in channels),
+            settings.port,
+        )
+        await stopping.wait()
+        log.info("stopping")

@@ -288,7 +288,8 @@ class Scheduler:
 
 def job_row(job_id: str, next_run: float | None) -> dict[str, Any]:
     """A job as plain data: its id, kind, case reference and next run time."""
-    kind, _, ref = job_id.partition(":")
+    kind, _, rest = job_id.partition(":")
+    ref = rest.split(":", 1)[0]  # "checkin:WB-2026-0001:1" belongs to case WB-2026-0001
     run_at = None if next_run is None else datetime.fromtimestamp(next_run, timezone.utc)
     return {
         "id": job_id,

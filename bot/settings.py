@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.crypto import parse_keys
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -63,6 +65,19 @@ def _token(name: str, value: str, pattern: str, example: str) -> str:
     return value
 
 
+def _days(name: str, value: str) -> tuple[int, ...]:
+    """Whole days after an event, ascending and separated by commas, such as 1,7."""
+    parts = [part.strip() for part in value.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise SettingsError(
+            f"{name}: expected whole days separated by commas, such as 1,7, got {value!r}"
+        )
+    days = tuple(int(part) for part in parts)
+    if not all(1 <= day <= 365 for day in days) or list(days) != sorted(set(days)):
+        raise SettingsError(f"{name}: days must rise and lie between 1 and 365, got {value!r}")
+    return days
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, read once from the environment."""
@@ -84,6 +99,12 @@ class Settings:
     nlu_url: str | None = None
     support_response_minutes: int = 15
     draft_ttl_hours: int = 24
+    checkin_days: tuple[int, ...] = (1, 7)
+    reminder_hour: int = 9
+    digest_hour: int = 9
+    telegram_bot_username: str | None = None
+    encryption_keys: tuple[str, ...] = ()
+    retention_days: int = 365
 
     @property
     def local_mode(self) -> bool:
@@ -149,6 +170,25 @@ class Settings:
             values["support_response_minutes"] = _int("SUPPORT_RESPONSE_MINUTES", minutes, 1, 1440)
         if hours := get("DRAFT_TTL_HOURS"):
             values["draft_ttl_hours"] = _int("DRAFT_TTL_HOURS", hours, 1, 24 * 30)
+        if days := get("CHECKIN_DAYS"):
+            values["checkin_days"] = _days("CHECKIN_DAYS", days)
+        for name in ("REMINDER_HOUR", "DIGEST_HOUR"):
+            if hour := get(name):
+                values[name.lower()] = _int(name, hour, 0, 23)
+        if username := get("TELEGRAM_BOT_USERNAME"):
+            values["telegram_bot_username"] = _token(
+                "TELEGRAM_BOT_USERNAME",
+                username.removeprefix("@"),
+                r"[A-Za-z][A-Za-z0-9_]{4,31}",
+                "the bot's username, such as WeerbaarBot",
+            )
+        if keys := get("WEERBAAR_ENCRYPTION_KEYS"):
+            try:
+                values["encryption_keys"] = parse_keys(keys)
+            except ValueError as error:
+                raise SettingsError(f"WEERBAAR_ENCRYPTION_KEYS: {error}") from None
+        if days := get("RETENTION_DAYS"):
+            values["retention_days"] = _int("RETENTION_DAYS", days, 1, 3650)
 
         settings = cls(**values)  # type: ignore[arg-type]
         settings._check_combinations()
@@ -164,3 +204,9 @@ class Settings:
                 )
         if self.telegram_webhook_url and not self.telegram_bot_token:
             raise SettingsError("TELEGRAM_WEBHOOK_URL: set TELEGRAM_BOT_TOKEN as well")
+        if not self.local_mode and not self.encryption_keys:
+            # Real reporters' stories must never sit in the database unencrypted.
+            raise SettingsError(
+                "WEERBAAR_ENCRYPTION_KEYS: required when a Telegram or Slack token is set "
+                "(make a key with `python -m bot keys new`)"
+            )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from bot import aftercare
 from bot.clock import AMSTERDAM
 from bot.messages import Button
 from bot.store import Case, Evidence
@@ -29,6 +30,7 @@ SUMMARY_SLOTS = (
     "evidence",
     "aangifte",
     "wants_support",
+    "checkins",
 )
 
 
@@ -125,6 +127,7 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     slots = frame.slots
     evidence = slots.get("evidence") or {"files": [], "notes": []}
     wants_support = slots.get("wants_support") == "ja"
+    wants_checkins = {"ja": True, "nee": False}.get(str(slots.get("checkins")))
     occurred = slots.get("occurred")
     case = await ctx.store.create_case(
         ctx.session,
@@ -140,7 +143,10 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         targeted=slots.get("targeted"),
         aangifte=slots.get("aangifte"),
         wants_support=wants_support,
+        wants_checkins=wants_checkins,
     )
+    if wants_checkins:
+        await aftercare.plan_checkins(ctx.session, case, ctx.settings)
     if evidence["files"]:
         rows = await ctx.session.execute(
             select(Evidence).where(
@@ -374,7 +380,8 @@ async def remembered_role(ctx: TurnContext, frame: Frame, flow: Flow) -> str | N
 async def answer_training(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     """Show the training offer that fits the reporter's role, and remember the role."""
     role = str(frame.slots["role"])
-    ctx.reporter.role = role
+    if not ctx.reporter.verified:  # a verified role comes from the invite and stays
+        ctx.reporter.role = role
     query = _typed_question(ctx) or "training"
     hits = ctx.knowledge.search(query, kind="training", role=role, limit=3)
     if not hits:

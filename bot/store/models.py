@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -14,12 +13,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Text,
     TypeDecorator,
 )
 from sqlalchemy.orm import declarative_base, relationship
+
+from bot.crypto import SealedBytes, SealedJSON, SealedText
 
 Base: Any = declarative_base()
 
@@ -51,6 +50,10 @@ class Reporter(Base):
     municipality = Column(String(120))
     verified = Column(Boolean, nullable=False, default=False)
     created_at = Column(UTCDateTime, nullable=False)
+    verified_at = Column(UTCDateTime)
+    # Wrong invite codes tried, counted per day, so codes cannot be guessed by trying many.
+    redeem_failures = Column(Integer, nullable=False, default=0, server_default="0")
+    redeem_failed_at = Column(UTCDateTime)
 
 
 class ReferenceCounter(Base):
@@ -71,17 +74,18 @@ class Case(Base):
     kind = Column(String(20), nullable=False)  # "incident" | "support"
     status = Column(String(20), nullable=False, default="open")
     urgency = Column(String(10), nullable=False, default="normal")
-    story = Column(Text)
+    story = Column(SealedText)
     incident_type = Column(String(40))
     platform = Column(String(40))
     occurred_at = Column(UTCDateTime)
     occurred_text = Column(String(200))
-    location = Column(String(200))
+    location = Column(SealedText)
     targeted = Column(String(40))
     aangifte = Column(String(20))
     wants_support = Column(Boolean)
+    wants_checkins = Column(Boolean)  # None: not asked (a support request)
     contact_preference = Column(String(20))
-    phone = Column(String(40))
+    phone = Column(SealedText)
     owner = Column(String(120))
     closed_reason = Column(String(200))
     created_at = Column(UTCDateTime, nullable=False)
@@ -89,6 +93,9 @@ class Case(Base):
     # Where the case's card sits in Slack; the card's ts is also its thread.
     slack_channel = Column(String(20))
     slack_ts = Column(String(32), index=True)
+    # Deleted at the reporter's request, and when its personal content was removed (either way).
+    deleted_at = Column(UTCDateTime)
+    purged_at = Column(UTCDateTime)
 
     reporter = relationship("Reporter", lazy="joined")
     events = relationship("CaseEvent", order_by="CaseEvent.id", lazy="selectin")
@@ -104,7 +111,7 @@ class CaseEvent(Base):
     at = Column(UTCDateTime, nullable=False)
     kind = Column(String(40), nullable=False)
     actor = Column(String(120), nullable=False)
-    detail = Column(JSON, nullable=False, default=dict)
+    detail = Column(SealedJSON, nullable=False, default=dict)
 
 
 class Evidence(Base):
@@ -116,10 +123,10 @@ class Evidence(Base):
     reporter_id = Column(Integer, ForeignKey("reporters.id"), nullable=False, index=True)
     kind = Column(String(20), nullable=False)  # photo | document | voice | video
     mime = Column(String(100))
-    filename = Column(String(200))
+    filename = Column(SealedText)
     size = Column(BigInteger, nullable=False)
     sha256 = Column(String(64), nullable=False)
-    content = Column(LargeBinary, nullable=False)
+    content = Column(SealedBytes, nullable=False)
     received_at = Column(UTCDateTime, nullable=False)
 
 
@@ -128,7 +135,7 @@ class Conversation(Base):
 
     __tablename__ = "conversations"
     reporter_id = Column(Integer, ForeignKey("reporters.id"), primary_key=True)
-    state = Column(JSON, nullable=False, default=dict)
+    state = Column(SealedJSON, nullable=False, default=dict)
     updated_at = Column(UTCDateTime, nullable=False)
 
 
@@ -140,7 +147,7 @@ class OutboxMessage(Base):
     destination = Column(String(20), nullable=False)  # "support" | "user"
     reporter_id = Column(Integer, ForeignKey("reporters.id"), index=True)
     case_id = Column(Integer, ForeignKey("cases.id"), index=True)
-    payload = Column(JSON, nullable=False)
+    payload = Column(SealedJSON, nullable=False)
     created_at = Column(UTCDateTime, nullable=False)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UTCDateTime, nullable=False)
@@ -150,12 +157,47 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_pending", "destination", "delivered_at", "next_attempt_at"),)
 
 
+class Invite(Base):
+    """A single-use code that verifies a reporter's role and municipality; only its hash is kept."""
+
+    __tablename__ = "invites"
+    id = Column(Integer, primary_key=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    role = Column(String(40), nullable=False)
+    municipality = Column(String(120), nullable=False)
+    created_by = Column(String(120), nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False)
+    redeemed_at = Column(UTCDateTime)
+    reporter_id = Column(Integer, ForeignKey("reporters.id"), index=True)
+    revoked_at = Column(UTCDateTime)
+
+
+class Checkin(Base):
+    """One planned aftercare question to a reporter ("Hoe gaat het nu met je?") and its answer."""
+
+    __tablename__ = "checkins"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    number = Column(Integer, nullable=False)  # 1 for the first check-in of the case
+    due_at = Column(UTCDateTime, nullable=False)
+    planned = Column(Boolean, nullable=False, default=False)  # its job is in the job store
+    sent = Column(Integer, nullable=False, default=0)  # times asked: at most twice
+    sent_at = Column(UTCDateTime)
+    answered_at = Column(UTCDateTime)
+    answer = Column(String(20))
+
+    __table_args__ = (Index("uq_checkins_case_number", "case_id", "number", unique=True),)
+
+
 __all__ = [
+    "Checkin",
     "Base",
     "Case",
     "CaseEvent",
     "Conversation",
     "Evidence",
+    "Invite",
     "OutboxMessage",
     "ReferenceCounter",
     "Reporter",

@@ -39,6 +39,8 @@ async def _answer_to_summary(chat: Chat) -> None:
     await chat.press("Al gedaan")
     assert "Ondersteuningsteam" in chat.last
     await chat.press("Ja")
+    assert "hoe het met je gaat" in chat.last
+    await chat.press("Ja")
     assert "Dit heb ik genoteerd" in chat.last
 
 
@@ -63,6 +65,7 @@ async def test_happy_path_creates_case_with_every_field(chat: Chat, store: Store
     assert case.targeted == "ikzelf"
     assert case.aangifte == "gedaan"
     assert case.wants_support is True
+    assert case.wants_checkins is True
     assert case.story == NEUTRAL_STORY
     assert case.occurred_at is not None
     assert case.occurred_at.astimezone(timezone.utc).date().isoformat() == "2026-11-28"
@@ -202,6 +205,7 @@ async def test_evidence_files_are_kept_with_hash_and_linked_to_the_case(
     await chat.press("Nee")
     assert "Aangifte doen is belangrijk" in chat.text
     await chat.press("Nee")
+    await chat.press("Nee")  # no check-ins later
     await chat.press("Klopt, versturen")
     (case,) = await _cases(store)
     async with store.session() as session:

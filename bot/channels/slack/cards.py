@@ -35,7 +35,19 @@ EVENTS = {
     "dossier_viewed": "Dossier bekeken",
     "evidence_notes": "Beschrijving van bewijs",
     "closed": "Afgesloten",
+    "checkin_sent": "Nazorgvraag aan de melder",
+    "checkin_skipped": "Nazorgvraag overgeslagen (een latere was ook aan de beurt)",
+    "checkin_answered": "Antwoord op de nazorgvraag",
+    "reminded": "Herinnering aan de eigenaar",
+    "reminder_snoozed": "Herinnering uitgesteld",
 }
+CHECKIN_ANSWERS = {
+    "goed": "het gaat goed",
+    "niet_goed": "het gaat niet zo goed",
+    "contact": "wil contact",
+}
+SNOOZE = (("1 uur", "snooze_hour"), ("Morgen", "snooze_tomorrow"), ("Volgende week", "snooze_week"))
+DIGEST_LIMIT = 45
 FIELDS = (
     ("kind", "Soort"),
     ("status", "Status"),
@@ -48,6 +60,7 @@ FIELDS = (
     ("targeted", "Wie geraakt"),
     ("aangifte", "Aangifte"),
     ("wants_support", "Wil steun"),
+    ("wants_checkins", "Nazorgvragen"),
     ("contact_preference", "Contact"),
     ("phone", "Telefoon"),
     ("closed_reason", "Reden afsluiten"),
@@ -105,6 +118,8 @@ def title(case: Case) -> str:
 
 
 def _summary(case: Case) -> str:
+    if case.purged_at is not None:
+        return "_De gegevens van deze melding zijn gewist._"
     story = " ".join((case.story or "").split())
     if not story:
         return "_Geen toelichting gegeven._"
@@ -164,6 +179,7 @@ def card(case: Case) -> Card:
         ("Soort", type_text(case)),
         ("Rol", _label("find_training", "role", reporter.role)),
         ("Gemeente", escape(reporter.municipality) if reporter.municipality else "onbekend"),
+        ("Melder", "Geverifieerd" if reporter.verified else ":warning: Niet geverifieerd"),
         ("Wanneer", escape(occurred) if occurred else f"Gemeld {when(case.created_at)}"),
         ("Contact", _contact(case)),
         ("Status", _status(case)),
@@ -202,7 +218,7 @@ def _value(key: str, value: Any) -> str:
         return "–"
     if key == "created_at":
         return when(datetime.fromisoformat(value))
-    if key == "wants_support":
+    if key in ("wants_support", "wants_checkins"):
         return "ja" if value else "nee"
     if key == "owner":
         return owner_text(value)
@@ -248,6 +264,11 @@ def dossier(case: Case) -> dict[str, Any]:
     timeline = [
         f"• {when(datetime.fromisoformat(e['at']))} – {EVENTS.get(e['kind'], e['kind'])} – {escape(e['actor'])}"
         + (f" ({escape(str(e['detail']['reason']))})" if "reason" in e["detail"] else "")
+        + (
+            f" ({CHECKIN_ANSWERS.get(str(e['detail']['answer']), '?')})"
+            if "answer" in e["detail"]
+            else ""
+        )
         for e in data["timeline"][-MAX_TIMELINE:]
     ]
     blocks: Blocks = [section(chunk) for chunk in _chunks(lines)]
@@ -295,6 +316,43 @@ def close_form(ref: str) -> dict[str, Any]:
     }
 
 
+def reminder(case: Case, text: str) -> Card:
+    """A reminder for the case's owner, with snooze buttons and Afsluiten."""
+    message = f"{owner_text(case.owner)} {escape(text)}"
+    buttons = [_button(label, action, case.ref) for label, action in SNOOZE]
+    buttons.append(_button("Afsluiten", "close", case.ref, "danger"))
+    return Card(
+        message,
+        [section(message), {"type": "actions", "block_id": "reminder", "elements": buttons}],
+    )
+
+
+def digest(cases: list[Case]) -> Card:
+    """The daily list of open cases nobody has picked up, each with Oppakken."""
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Nog niet opgepakt"}}
+    ]
+    for case in cases[:DIGEST_LIMIT]:
+        line = (
+            f"*{case.ref}* · {URGENCY.get(case.urgency, case.urgency)} · {type_text(case)} · "
+            f"gemeld {when(case.created_at)}"
+        )
+        if not case.wants_support:
+            line += " · geen contact gevraagd"
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"digest_{case.ref}",
+                "text": {"type": "mrkdwn", "text": line},
+                "accessory": _button("Oppakken", "ack", case.ref, "primary"),
+            }
+        )
+    if len(cases) > DIGEST_LIMIT:
+        more = f"En nog {len(cases) - DIGEST_LIMIT}: zie `/weerbaar open`."
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    return Card(f"Nog niet opgepakt: {len(cases)} melding(en)", blocks)
+
+
 def open_cases(cases: list[Case]) -> Card:
     """The answer to `/weerbaar open`."""
     if not cases:
@@ -308,10 +366,16 @@ def open_cases(cases: list[Case]) -> Card:
     return Card(f"{len(cases)} open meldingen", [section(chunk) for chunk in _chunks(lines)])
 
 
+INVITE_USAGE = (
+    "Gebruik: /weerbaar uitnodiging ROL GEMEENTE, bijvoorbeeld "
+    "/weerbaar uitnodiging wethouder Zwolle."
+)
 HELP = (
     "*Weerbaar in Slack*\n"
     "• `/weerbaar open`: de meldingen die nog niet zijn afgesloten\n"
     "• `/weerbaar zaak WB-2026-0001`: één melding met knoppen\n"
+    "• `/weerbaar uitnodiging ROL GEMEENTE`: een eenmalige link waarmee een bestuurder zich "
+    "verifieert\n"
     "• `/weerbaar help`: deze uitleg\n"
     "Op de kaart van een melding: *Oppakken*, *Chat starten*, *Afsluiten* en *Dossier*. "
     "Een antwoord in de thread van de kaart gaat naar de melder."

@@ -16,8 +16,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy import select
 
-from bot import escalation
+from bot import aftercare, escalation
 from bot.channels.slack import cards
 from bot.outbox import DeliveryFailed
 from bot.scheduler import Scheduler
@@ -62,6 +63,9 @@ class Delivery:
     async def send(self, payload: dict[str, Any]) -> None:
         """Deliver one payload; raises DeliveryFailed to have the outbox try again later."""
         kind = payload.get("kind", "escalation")
+        if kind == "digest":
+            await self._digest(payload)
+            return
         ref = payload.get("case")
         if not isinstance(ref, str):
             log.warning("support payload without a case dropped (kind %s)", kind)
@@ -81,6 +85,10 @@ class Delivery:
             await self._card(ref, place=False)
         elif kind == "reescalation":
             await self._reescalation(ref, payload)
+        elif kind == "checkin":
+            await self._checkin_answer(ref, payload)
+        elif kind == "reminder":
+            await self._reminder(ref, payload)
         else:
             log.warning("support payload of unknown kind %r dropped", kind)
 
@@ -184,6 +192,50 @@ class Delivery:
         if self.settings.slack_oncall_group:
             text = f"<!subteam^{self.settings.slack_oncall_group}> {text}"
         await self._in_thread(ref, payload, text, broadcast=True)
+
+    async def _checkin_answer(self, ref: str, payload: dict[str, Any]) -> None:
+        """A worrying answer to a check-in: in the thread and the channel, for the owner."""
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if case is None:
+                return
+            owner = case.owner
+        oncall = self.settings.slack_oncall_group
+        who = cards.owner_text(owner) if owner else (f"<!subteam^{oncall}>" if oncall else "")
+        text = f"{who} {cards.escape(str(payload.get('text', '')))}".strip()
+        await self._in_thread(ref, payload, text, broadcast=True)
+        await self._card(ref, place=False)
+
+    async def _reminder(self, ref: str, payload: dict[str, Any]) -> None:
+        """The owner's reminder: in the card's thread, or in the channel when there is no card."""
+        async with self.store.session() as session:
+            case = await self.store.case_by_ref(session, ref)
+            if not aftercare.is_open(case) or case.owner is None:
+                return  # closed or handed back meanwhile
+            reminder = cards.reminder(case, str(payload.get("text", "")))
+            channel, ts = case.slack_channel, case.slack_ts
+        key = str(payload.get("key") or f"reminder:{ref}")
+        if channel and ts:
+            await self._post(channel, key, reminder.text, reminder.blocks, thread_ts=ts)
+        else:
+            await self._post(
+                self.channel, key, reminder.text, reminder.blocks, oldest=self._day_ago()
+            )
+
+    async def _digest(self, payload: dict[str, Any]) -> None:
+        """The daily list of open cases nobody has picked up, as they are when it is posted."""
+        refs = [ref for ref in payload.get("cases") or [] if isinstance(ref, str)]
+        async with self.store.session() as session:
+            rows = await session.execute(select(Case).where(Case.ref.in_(refs)))
+            unowned = {c.ref: c for c in rows.scalars() if aftercare.is_open(c) and not c.owner}
+            listed = cards.digest([unowned[ref] for ref in refs if ref in unowned])
+        if not unowned:
+            return  # everything was picked up meanwhile
+        key = str(payload.get("key") or "digest")
+        await self._post(self.channel, key, listed.text, listed.blocks, oldest=self._day_ago())
+
+    def _day_ago(self) -> float:
+        return (self.store.clock.now() - timedelta(days=1)).timestamp()
 
     # --- talking to Slack ----------------------------------------------------------------
 

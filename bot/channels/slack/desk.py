@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot import escalation
+from bot import aftercare, escalation
 from bot.app import App
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.listeners import Handler, Listeners
@@ -86,6 +86,7 @@ class SlackDesk:
         self._socket: AsyncSocketModeHandler | None = None
         self._runner: web.AppRunner | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._upkeep = aftercare.Upkeep(self.scheduler)
 
     async def start(self) -> None:
         """Connect to Slack and start delivering what the outbox holds for the team."""
@@ -100,6 +101,8 @@ class SlackDesk:
         event.listen(Session, "after_commit", self._wake_on_commit)
         if self.poll_seconds is not None:
             self._loop_task = asyncio.create_task(self._deliver_loop())
+            # Check-ins, owners' reminders and the digest are planned where the desk runs.
+            self._upkeep.start()
         if self.socket_mode:
             self._socket = AsyncSocketModeHandler(
                 self.bolt,
@@ -120,6 +123,7 @@ class SlackDesk:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
             self._loop_task = None
+        await self._upkeep.stop()
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None

@@ -12,7 +12,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot import cases, escalation, relay
+from bot import aftercare, cases, escalation, invites, relay
 from bot.channels.slack import cards
 from bot.channels.slack.team import Team
 from bot.dialogue import safe_trace
@@ -31,6 +31,9 @@ NOT_RELAYED = "Deze melding is afgesloten. Je bericht is niet naar de melder ges
 FILES_NOT_RELAYED = "Bestanden gaan niet naar de melder; alleen tekst wordt doorgestuurd."
 NO_CONTACT = "Er loopt geen gesprek met de melder van deze melding."
 SHORT_REASON = "Geef een reden van minstens drie tekens."
+SNOOZE = re.compile(r"^snooze_(hour|tomorrow|week)$")
+SNOOZED = "Je krijgt deze herinnering weer op {when}."
+NOT_SNOOZED = "Deze melding is afgesloten of heeft geen eigenaar: er is geen herinnering meer."
 OPEN_LIMIT = 50
 RELAYED_SUBTYPES = (None, "thread_broadcast", "file_share")
 
@@ -81,6 +84,7 @@ class Listeners:
         bolt.action("end_chat")(tracked(self.on_end_chat))
         bolt.action("close")(tracked(self.on_close))
         bolt.action("dossier")(tracked(self.on_dossier))
+        bolt.action(SNOOZE)(tracked(self.on_snooze))
         bolt.view("close_case")(tracked(self.on_close_submitted))
         bolt.command("/weerbaar")(tracked(self.on_command))
         bolt.event("message")(tracked(self.on_message))
@@ -151,6 +155,7 @@ class Listeners:
             await self._tell(body, client, respond, ALREADY_CLOSED)
             return
         await escalation.unwatch(self.scheduler, case.ref)
+        await aftercare.ensure_reminder(self.scheduler, case.ref)
         await self._refresh(case.ref)
 
     async def on_start_chat(
@@ -231,6 +236,22 @@ class Listeners:
         await escalation.unwatch(self.scheduler, ref)
         await self._refresh(ref)
 
+    async def on_snooze(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """1 uur, Morgen, Volgende week: the owner's reminder comes back then."""
+        await ack()
+        ref = _ref(body)
+        choice = str((body.get("actions") or [{}])[0].get("action_id", "")).removeprefix("snooze_")
+        member = await self.team.member(body["user"]["id"])
+        until = None
+        if ref is not None and choice in aftercare.SNOOZES:
+            until = await aftercare.snooze(self.scheduler, ref, choice, member.actor)
+        if until is None:
+            await self._tell(body, client, respond, NOT_SNOOZED)
+            return
+        await self._tell(body, client, respond, SNOOZED.format(when=cards.when(until)))
+
     async def on_dossier(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
@@ -258,10 +279,24 @@ class Listeners:
             answer = await self._open_cases()
         elif action == "zaak" and len(words) == 2:
             answer = await self._one_case(words[1])
+        elif action == "uitnodiging":
+            answer = await self._invite(words[1:], str(command.get("user_id") or ""))
         else:
             prefix = "" if action == "help" else "Dat ken ik niet.\n"
             answer = cards.Card(prefix + cards.HELP, [cards.section(prefix + cards.HELP)])
         await ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
+
+    async def _invite(self, words: list[str], user: str) -> cards.Card:
+        """/weerbaar uitnodiging ROL GEMEENTE: a single-use verification link."""
+        try:
+            if len(words) < 2:
+                raise invites.InviteError(cards.INVITE_USAGE)
+            member = await self.team.member(user)
+            made = await invites.create(self.store, words[0], " ".join(words[1:]), member.actor)
+        except invites.InviteError as error:
+            return cards.Card(str(error), [cards.section(cards.escape(str(error)))])
+        text = invites.announce(made, self.settings.telegram_bot_username)
+        return cards.Card(text, [cards.section(cards.escape(text))])
 
     async def _open_cases(self) -> cards.Card:
         async with self.store.session() as session:
