@@ -1,0 +1,219 @@
+"""Telegram channel: turns per second and turn latency for 200 people at once, via a fake Bot API.
+
+Three runs of the same conversations on a fresh database each, measured in the same process:
+  core      the dialogue core called directly (replies queued in the outbox, nothing sent);
+  outbox    the core plus outbox delivery to a sender that does nothing;
+  telegram  the whole channel: python-telegram-bot polling a fake Bot API on 127.0.0.1,
+            typing actions, keyboards, sendMessage; latency from the update being offered
+            to getUpdates until the turn's last reply reached the fake.
+Everything shares one event loop (fake server included), as loopback-only as it gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.channels.telegram import TelegramChannel, pending
+from bot.dialogue import Dialogue
+from bot.messages import Incoming
+from bot.outbox import deliver_due
+from bot.settings import Settings
+from bot.store import Store, open_store
+from knowledge import Knowledge
+from nlu import NLU, NLUUnavailable, load_nlu
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+
+PEOPLE = 200
+ALONE = 10  # people who talk one after another, for the latency of an idle bot
+WAIT = 60.0  # seconds a turn may take before it counts as lost
+# One conversation: a command, a menu button, a story (through the NLU), a choice.
+SCRIPT: tuple[tuple[str, str], ...] = (
+    ("text", "/start"),
+    ("button", "intent:report_incident"),
+    ("text", "Er is iets naars gebeurd met een inwoner na afloop van de vergadering"),
+    ("button", "bedreiging"),
+)
+Conversation = Callable[[int], Awaitable[list[float]]]
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _result(latencies: list[float], seconds: float) -> dict[str, Any]:
+    return {
+        "turns": len(latencies),
+        "seconds": round(seconds, 2),
+        "turns_per_second": round(len(latencies) / seconds, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(_percentile(latencies, 0.95) * 1000, 1),
+    }
+
+
+async def _measure_people(conversation: Conversation) -> dict[str, Any]:
+    """Ten people one after another, then 200 at once (other chat ids)."""
+    started = time.perf_counter()
+    alone = [t for person in range(ALONE) for t in await conversation(20_000 + person)]
+    one_by_one = _result(alone, time.perf_counter() - started)
+    started = time.perf_counter()
+    runs = await asyncio.gather(*(conversation(10_000 + person) for person in range(PEOPLE)))
+    at_once = _result([t for run in runs for t in run], time.perf_counter() - started)
+    return {"one_at_a_time": one_by_one, f"{PEOPLE}_at_once": at_once}
+
+
+@asynccontextmanager
+async def _database(kind: str) -> AsyncIterator[str]:
+    """A fresh SQLite file, or a fresh database on a throwaway PostgreSQL server."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        return
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer.create()
+    server.start()
+    try:
+        yield server.create_database("telegram_bench")
+    finally:
+        server.destroy()
+
+
+def _incoming(user: str, step: tuple[str, str]) -> Incoming:
+    kind, value = step
+    return Incoming(user=user, text=value) if kind == "text" else Incoming(user=user, button=value)
+
+
+async def _core(
+    store: Store, dialogue: Dialogue, deliver: bool
+) -> tuple[dict[str, Any], list[int]]:
+    """The baseline: each turn straight into the core; also the reply count of each step."""
+    counts: list[int] = []
+
+    async def ignore(payload: dict[str, Any]) -> None:
+        return None
+
+    async def conversation(chat: int) -> list[float]:
+        user = f"telegram:{chat}"
+        latencies = []
+        for step in SCRIPT:
+            started = time.perf_counter()
+            replies = await dialogue.handle(_incoming(user, step), queue_replies=True)
+            if deliver and (reporter := await pending.sendable(store, user)) is not None:
+                await deliver_due(store, "user", ignore, reporter_id=reporter)
+            latencies.append(time.perf_counter() - started)
+            if len(counts) < len(SCRIPT):
+                counts.append(len(replies))
+        return latencies
+
+    return await _measure_people(conversation), counts
+
+
+async def _telegram(app: App, counts: list[int]) -> dict[str, Any]:
+    """The whole channel against the fake Bot API; a turn ends when its last reply arrived."""
+    fake = FakeTelegram()
+    await fake.start()
+    app.settings = replace(
+        app.settings, telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url
+    )
+    channel = TelegramChannel(app, poll_timeout=1)
+    await channel.start()
+    lost = 0
+
+    async def conversation(chat: int) -> list[float]:
+        nonlocal lost
+        latencies = []
+        for expected, (kind, value) in zip(counts, SCRIPT, strict=True):
+            before = len(fake.sent(chat))
+            started = time.perf_counter()
+            if kind == "text":
+                await fake.send_text(chat, value)
+            else:
+                await fake.press(chat, value)
+            try:
+                sent = await fake.wait_sent(chat, before + expected, WAIT)
+            except asyncio.TimeoutError:
+                lost += 1
+                continue
+            latencies.append(sent[before + expected - 1].at - started)
+        return latencies
+
+    try:
+        result = await _measure_people(conversation)
+    finally:
+        await channel.stop()
+        await fake.close()
+    result["lost_turns"] = lost
+    result["bot_api_calls"] = dict(sorted(fake.calls.items()))
+    return result
+
+
+async def _measure(kind: str, nlu: NLU, knowledge: Knowledge) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    counts: list[int] = []
+    for mode in ("core", "outbox", "telegram"):
+        async with _database(kind) as url:
+            store = await open_store(url)
+            settings = Settings(database_url=url)
+            dialogue = Dialogue(store, nlu, settings, knowledge)
+            try:
+                if mode == "telegram":
+                    app = App(settings, store, nlu, knowledge, dialogue)
+                    results[mode] = await _telegram(app, counts)
+                else:
+                    results[mode], found = await _core(store, dialogue, deliver=mode == "outbox")
+                    counts = counts or found
+            finally:
+                await store.close()
+    busy = f"{PEOPLE}_at_once"
+    core, channel = results["core"][busy], results["telegram"][busy]
+    results["telegram_vs_core"] = {
+        "throughput_ratio": round(channel["turns_per_second"] / core["turns_per_second"], 2),
+        "p50_ratio": round(channel["p50_ms"] / core["p50_ms"], 2),
+        "p95_ratio": round(channel["p95_ms"] / core["p95_ms"], 2),
+        "idle_p50_added_ms": round(
+            results["telegram"]["one_at_a_time"]["p50_ms"]
+            - results["core"]["one_at_a_time"]["p50_ms"],
+            1,
+        ),
+    }
+    return results
+
+
+async def _run() -> dict[str, Any]:
+    try:
+        nlu: NLU = await load_nlu()
+        model = "trained"
+    except NLUUnavailable:
+        from tests.fakes.keyword_nlu import KeywordNLU
+
+        nlu, model = KeywordNLU(), "keyword stand-in (no trained model)"
+    knowledge = Knowledge.load()
+    report: dict[str, Any] = {
+        "people": PEOPLE,
+        "turns_per_person": len(SCRIPT),
+        "nlu": model,
+        "sqlite": await _measure("sqlite", nlu, knowledge),
+    }
+    if os.environ.get("BENCH_POSTGRES", "1") != "0":
+        from tests.postgres import PostgresMissing
+
+        try:
+            report["postgresql"] = await _measure("postgresql", nlu, knowledge)
+        except PostgresMissing as missing:
+            report["postgresql"] = {"skipped": str(missing)}
+    return report
+
+
+def run() -> dict[str, Any]:
+    return asyncio.run(_run())

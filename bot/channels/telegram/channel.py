@@ -1,0 +1,406 @@
+"""The Telegram channel: updates in through python-telegram-bot, replies out through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlparse
+
+import aiohttp.web
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.app import App
+from bot.channels.telegram import pending
+from bot.channels.telegram.inbound import (
+    FILE_FAILED,
+    FILE_TOO_BIG,
+    GROUP_REFUSAL,
+    UNREADABLE,
+    MediaRef,
+    SeenUpdates,
+    chat_of,
+    media_of,
+    too_big,
+    user_key,
+)
+from bot.channels.telegram.lanes import ChatLanes
+from bot.channels.telegram.outbound import Outgoing, is_token, render
+from bot.dialogue import safe_trace, user_tag
+from bot.messages import Attachment, Incoming, Reply
+from bot.outbox import DeliveryFailed, deliver_due
+from bot.settings import Settings
+
+# Opt in to PTB's coming behaviour (time periods as timedelta) instead of a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+log = logging.getLogger("weerbaar.telegram")
+
+COMMANDS = (
+    BotCommand("start", "Beginnen en zien wat ik kan"),
+    BotCommand("help", "Uitleg over wat ik voor je kan doen"),
+    BotCommand("melden", "Een incident melden"),
+    BotCommand("hulp", "Nu hulp vragen aan het Ondersteuningsteam"),
+    BotCommand("protocol", "Wat moet ik doen? Stappen en uitleg"),
+    BotCommand("training", "Trainingen die bij je functie passen"),
+    BotCommand("mijnmeldingen", "Je meldingen en hoe het ermee staat"),
+    BotCommand("privacy", "Wat ik bewaar en wie het ziet"),
+    BotCommand("stop", "Stoppen met wat nu loopt"),
+)
+ALLOWED_UPDATES = ("message", "callback_query")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/telegram/webhook"
+TYPING_EVERY = 4.0  # Telegram shows a chat action for about five seconds
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured webhook secret, or one derived from the bot token."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    token = settings.telegram_bot_token or ""
+    return hashlib.sha256(f"weerbaar-telegram-webhook:{token}".encode()).hexdigest()
+
+
+def _with_keyboard(query: CallbackQuery | None) -> int | None:
+    """The id of the pressed message, while it still shows its keyboard."""
+    if query is None or not isinstance(query.message, Message):
+        return None
+    return query.message.message_id if query.message.reply_markup is not None else None
+
+
+def _pressed(query: CallbackQuery, user: str) -> Incoming:
+    """A button press as the core's message."""
+    data = query.data or ""
+    if is_token(data) and isinstance(query.message, Message) and query.message.reply_markup:
+        # The payload was too long for Telegram and travelled as a token; the core also
+        # accepts the button's label, which the pressed message still shows.
+        keys = (b for row in query.message.reply_markup.inline_keyboard for b in row)
+        label = next((b.text for b in keys if b.callback_data == data), None)
+        if label is not None:
+            return Incoming(user=user, button=label)
+    return Incoming(user=user, button=data)
+
+
+def _seconds(period: int | float | timedelta) -> float:
+    return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+class TelegramChannel:
+    """Polls Telegram (or serves its webhook), hands messages to the core, delivers the outbox."""
+
+    def __init__(
+        self,
+        app: App,
+        web: aiohttp.web.Application | None = None,
+        *,
+        poll_timeout: float = 30.0,
+        retry_interval: float = 1.0,
+        max_turns: int = 32,
+    ) -> None:
+        settings = app.settings
+        if not settings.telegram_bot_token:
+            raise ValueError("TELEGRAM_BOT_TOKEN: required for the Telegram channel")
+        self.app = app
+        self.store = app.store
+        self.webhook_url = settings.telegram_webhook_url
+        self.poll_timeout = poll_timeout
+        self.retry_interval = retry_interval
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_bot_token)
+            .job_queue(None)
+            # More patience than PTB's defaults (pool 1 s, read 5 s): a busy moment should
+            # not turn into a failed delivery that waits for its retry.
+            .connect_timeout(10)
+            .read_timeout(20)
+            .write_timeout(20)
+            .pool_timeout(10)
+        )
+        if base := settings.telegram_api_base_url:
+            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        if self.webhook_url:
+            if web is None:
+                raise ValueError("TELEGRAM_WEBHOOK_URL: webhook mode needs the shared web server")
+            builder = builder.updater(None)
+        self.ptb = builder.build()
+        self.bot = self.ptb.bot
+        # Updates are taken one by one and only queued here; ChatLanes gives the concurrency.
+        self.ptb.add_handler(TypeHandler(Update, self._on_update))
+        self.ptb.add_error_handler(self._on_error)
+        self.secret = webhook_secret(settings)
+        self.webhook_path: str | None = None
+        if self.webhook_url and web is not None:
+            self.webhook_path = urlparse(self.webhook_url).path or WEBHOOK_PATH
+            web.router.add_post(self.webhook_path, self.webhook)
+        self.lanes = ChatLanes(max_turns)
+        self.seen = SeenUpdates()
+        self._accepting = False
+        self._refused_groups: set[int] = set()
+        self._retrying: set[int] = set()
+        self._keyboards: dict[int, set[int]] = {}  # chat id -> messages with a keyboard
+        self._retry_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        """Register the commands, start polling or set the webhook, start the retry loop."""
+        await self.ptb.initialize()
+        await self.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await self.ptb.start()
+        self._accepting = True
+        if self.webhook_url:
+            await self.bot.set_webhook(
+                self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
+            )
+        else:
+            assert self.ptb.updater is not None
+            await self.ptb.updater.start_polling(
+                poll_interval=0,
+                timeout=timedelta(seconds=self.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=3,
+            )
+        self._retry_task = asyncio.create_task(self._retry_loop())
+        log.info("telegram channel started (%s)", "webhook" if self.webhook_url else "polling")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking updates, let running turns finish (up to `grace` seconds), shut down."""
+        self._accepting = False
+        self._stopping.set()
+        if self._retry_task is not None:
+            await self._retry_task  # never cancelled halfway through a database call
+        if self.ptb.updater is not None and self.ptb.updater.running:
+            await self.ptb.updater.stop()
+        if self.ptb.running:
+            await self.ptb.stop()
+        try:
+            await asyncio.wait_for(self.lanes.idle(), grace)
+        except asyncio.TimeoutError:
+            await self.lanes.close()
+        await self.ptb.shutdown()
+
+    # --- updates in ----------------------------------------------------------------------
+
+    async def webhook(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """POST from Telegram: check the secret token, then queue the update."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return aiohttp.web.Response(status=403)
+        if not self._accepting:
+            return aiohttp.web.Response(status=503)  # Telegram tries again later
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
+        except Exception:
+            update = None
+        if update is None:
+            return aiohttp.web.Response(status=400)
+        await self.ptb.update_queue.put(update)
+        return aiohttp.web.Response()
+
+    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert isinstance(update, Update)
+        if not self.seen.first_time(update.update_id):
+            log.info("telegram update %s seen before; ignored", update.update_id)
+            return
+        chat = update.effective_chat
+        if chat is None or (update.message is None and update.callback_query is None):
+            return
+        self.lanes.submit(chat.id, partial(self._turn, update))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if context.error is not None:
+            log.error("telegram error: %s", safe_trace(context.error))
+
+    async def _turn(self, update: Update) -> None:
+        """One update of one chat: to the core, then deliver what it queued."""
+        chat = update.effective_chat
+        assert chat is not None
+        query = update.callback_query
+        if query is not None:
+            await self._quietly(query.answer())
+        if chat.type != ChatType.PRIVATE:
+            await self._refuse_group(chat.id)
+            return
+        user = user_key(chat.id)
+        async with self._typing(chat.id):
+            # Every turn makes the earlier buttons stale in the core, so take them away.
+            closing = asyncio.create_task(self._close_keyboards(chat.id, _with_keyboard(query)))
+            try:
+                if query is not None:
+                    incoming: Incoming | None = _pressed(query, user)
+                else:
+                    assert update.message is not None
+                    incoming = await self._received(update.message, user)
+                if incoming is not None:
+                    dialogue = self.app.dialogue
+                    replies = await dialogue.handle(incoming, queue_replies=True)
+                    if replies == [Reply(dialogue.text("error"))]:
+                        # The core answers a failed turn without queueing that answer.
+                        await pending.enqueue_notice(self.store, user, replies[0].text)
+            finally:
+                await closing
+        await self._deliver(user)
+
+    async def _received(self, message: Message, user: str) -> Incoming | None:
+        text = message.text or message.caption or ""
+        media = media_of(message)
+        if media is None:
+            if text.strip():
+                return Incoming(user=user, text=text)
+            await pending.enqueue_notice(self.store, user, UNREADABLE)
+            return None
+        attachment = await self._download(media)
+        if isinstance(attachment, str):
+            await pending.enqueue_notice(self.store, user, attachment)
+            return Incoming(user=user, text=text) if text.strip() else None
+        return Incoming(user=user, text=text, attachments=(attachment,))
+
+    async def _download(self, media: MediaRef) -> Attachment | str:
+        """The file's bytes, or the notice to send instead; never fetches more than the limit."""
+        if too_big(media.size):
+            return FILE_TOO_BIG
+        try:
+            file = await self.bot.get_file(media.file_id)
+            if too_big(file.file_size):
+                return FILE_TOO_BIG
+            data = bytes(await file.download_as_bytearray())
+        except BadRequest as error:
+            return FILE_TOO_BIG if "too big" in error.message.lower() else FILE_FAILED
+        except TelegramError as error:
+            log.warning("telegram file download failed: %s", type(error).__name__)
+            return FILE_FAILED
+        return Attachment(media.kind, data, media.mime, media.filename)
+
+    async def _close_keyboards(self, chat_id: int, pressed: int | None) -> None:
+        """Remove the inline keyboards still open in this chat."""
+        open_ids = self._keyboards.pop(chat_id, set())
+        if pressed is not None:
+            open_ids.add(pressed)
+        for message_id in sorted(open_ids):
+            await self._quietly(
+                self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            )
+
+    async def _refuse_group(self, chat_id: int) -> None:
+        """Say once per group that the bot only works in a private chat."""
+        if chat_id in self._refused_groups:
+            return
+        self._refused_groups.add(chat_id)
+        await self._quietly(self.bot.send_message(chat_id, GROUP_REFUSAL))
+
+    @contextlib.asynccontextmanager
+    async def _typing(self, chat_id: int) -> AsyncIterator[None]:
+        """Show 'typing…' while a turn runs."""
+        done = asyncio.Event()
+        task = asyncio.create_task(self._keep_typing(chat_id, done))
+        try:
+            yield
+        finally:
+            done.set()
+            # Let a running request finish, so 'typing' never shows after the reply.
+            await task
+
+    async def _keep_typing(self, chat_id: int, done: asyncio.Event) -> None:
+        while not done.is_set():
+            await self._quietly(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), TYPING_EVERY)
+
+    async def _quietly(self, call: Awaitable[Any]) -> None:
+        """A call whose failure changes nothing for the reporter."""
+        try:
+            await call
+        except TelegramError as error:
+            log.info("telegram call failed: %s", type(error).__name__)
+
+    # --- messages out --------------------------------------------------------------------
+
+    async def _deliver(self, user: str | None = None, reporter: int | None = None) -> None:
+        """Send this reporter's due messages, unless an older one waits for its retry."""
+        reporter = await pending.sendable(self.store, user, reporter)
+        if reporter is not None:
+            await deliver_due(self.store, "user", self.send, reporter_id=reporter)
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        """Send one outbox message; DeliveryFailed when Telegram should be tried again later."""
+        user = str(payload.get("user", ""))
+        chat_id = chat_of(user)
+        if chat_id is None:
+            log.error("outbox message for a non-Telegram user %s dropped", user_tag(user))
+            return
+        for part in render(payload):
+            try:
+                sent = await self._post(chat_id, part)
+            except RetryAfter as error:
+                raise DeliveryFailed("telegram 429", _seconds(error.retry_after)) from None
+            except Forbidden:
+                log.warning("reporter %s blocked the bot; message dropped", user_tag(user))
+                return
+            except BadRequest as error:
+                log.warning("telegram refused a message (%s); dropped", error.message[:80])
+                return
+            except NetworkError as error:
+                raise DeliveryFailed(f"telegram unreachable ({type(error).__name__})") from None
+            except TelegramError as error:
+                raise DeliveryFailed(f"telegram error ({type(error).__name__})") from None
+            if part.keyboard is not None and "case" not in payload:
+                # Buttons of later news (a check-in) stay valid; a reply's last only one turn.
+                self._keyboards.setdefault(chat_id, set()).add(sent.message_id)
+
+    async def _post(self, chat_id: int, part: Outgoing) -> Message:
+        if part.file is None:
+            return await self.bot.send_message(
+                chat_id,
+                part.text,
+                entities=part.entities or None,
+                reply_markup=part.keyboard,
+                link_preview_options=NO_PREVIEW,
+            )
+        return await self.bot.send_document(
+            chat_id,
+            InputFile(part.file.data, filename=part.file.filename),
+            caption=part.text or None,
+            caption_entities=part.entities or None,
+            reply_markup=part.keyboard,
+        )
+
+    async def _retry_loop(self) -> None:
+        """Every retry_interval: hand each Telegram reporter with due messages to their lane."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.retry_interval)
+                return
+            try:
+                due = await pending.due_reporters(self.store)
+            except Exception as error:
+                log.warning("outbox check failed: %s", safe_trace(error))
+                continue
+            for reporter, user in due:
+                chat_id = chat_of(user)
+                if chat_id is None or chat_id in self._retrying:
+                    continue
+                self._retrying.add(chat_id)
+                self.lanes.submit(chat_id, partial(self._retry, chat_id, reporter))
+
+    async def _retry(self, chat_id: int, reporter: int) -> None:
+        self._retrying.discard(chat_id)
+        await self._deliver(reporter=reporter)

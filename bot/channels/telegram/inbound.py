@@ -1,0 +1,102 @@
+"""Telegram updates as the core's messages: who sent it, what text, which files."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from telegram import Message
+
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # also the most the Bot API lets a bot download
+USER_PREFIX = "telegram:"
+
+GROUP_REFUSAL = (
+    "Ik werk alleen in een privégesprek, want wat je mij vertelt is vertrouwelijk. "
+    "Stuur me een persoonlijk bericht, dan help ik je daar verder."
+)
+FILE_TOO_BIG = (
+    "Dit bestand is te groot voor mij (meer dan 20 MB). "
+    "Stuur een kleinere versie, of bewaar het zelf goed."
+)
+FILE_FAILED = "Het ophalen van je bestand lukte niet. Stuur het nog een keer."
+UNREADABLE = (
+    "Dit soort bericht kan ik niet lezen. Typ je bericht, kies een knop, "
+    "of stuur een foto, document, spraakbericht of video."
+)
+
+
+def user_key(chat_id: int) -> str:
+    """The core's key for a Telegram private chat."""
+    return f"{USER_PREFIX}{chat_id}"
+
+
+def chat_of(user: str) -> int | None:
+    """The chat id behind a user key; None for other channels' users."""
+    if not user.startswith(USER_PREFIX):
+        return None
+    try:
+        return int(user.removeprefix(USER_PREFIX))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file in a message, before it is downloaded."""
+
+    kind: str  # the core's kinds: photo, document, voice, video
+    file_id: str
+    size: int | None
+    mime: str | None
+    filename: str | None = None
+
+
+def media_of(message: Message) -> MediaRef | None:
+    """The file a message carries, if any; for a photo, its largest size."""
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        return MediaRef("photo", largest.file_id, largest.file_size, "image/jpeg")
+    if message.voice:
+        voice = message.voice
+        return MediaRef("voice", voice.file_id, voice.file_size, voice.mime_type or "audio/ogg")
+    if message.video:
+        video = message.video
+        return MediaRef("video", video.file_id, video.file_size, video.mime_type, video.file_name)
+    if message.video_note:
+        note = message.video_note
+        return MediaRef("video", note.file_id, note.file_size, "video/mp4")
+    if message.document:
+        doc = message.document
+        return MediaRef("document", doc.file_id, doc.file_size, doc.mime_type, doc.file_name)
+    if message.audio:
+        audio = message.audio
+        return MediaRef(
+            "document", audio.file_id, audio.file_size, audio.mime_type, audio.file_name
+        )
+    return None
+
+
+def too_big(size: int | None) -> bool:
+    return size is not None and size > MAX_DOWNLOAD_BYTES
+
+
+class SeenUpdates:
+    """The most recent update ids, to drop an update Telegram delivers twice."""
+
+    def __init__(self, window: int = 10_000) -> None:
+        self._order: deque[int] = deque()
+        self._ids: set[int] = set()
+        self._window = window
+
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._ids
+
+    def first_time(self, update_id: int) -> bool:
+        """True the first time an id is seen (within the window), False after that."""
+        if update_id in self._ids:
+            return False
+        self._ids.add(update_id)
+        self._order.append(update_id)
+        if len(self._order) > self._window:
+            self._ids.discard(self._order.popleft())
+        return True

@@ -1,0 +1,135 @@
+"""Delivery through the outbox: order, retries, duplicates, many users at once, long texts."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.channels.telegram import TelegramChannel
+from bot.clock import FixedClock
+from bot.store import OutboxMessage, Store
+from tests.fakes.telegram_api import FakeTelegram
+from tests.telegram.conftest import Person, eventually
+
+WELCOME = "Hallo, ik ben de assistent van Weerbaar."
+PRIVACY = "Wat ik bewaar:"
+HELP = "Ik kan je helpen met:"
+
+
+async def _user_outbox(store: Store) -> list[OutboxMessage]:
+    async with store.session() as session:
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.destination == "user")
+            .order_by(OutboxMessage.id)
+        )
+        return list((await session.execute(query)).scalars())
+
+
+async def test_a_duplicate_update_is_handled_once(fake: FakeTelegram, person: Person) -> None:
+    update = {"update_id": 555, **fake.message(person.chat_id, "/start")}
+    await fake.push_batch([update, copy.deepcopy(update)])
+    await person.say("/help")  # taken after both copies, so the copy is dealt with by now
+    texts = fake.texts(person.chat_id)
+    assert len(texts) == 2
+    assert texts[0].startswith(WELCOME) and texts[1].startswith(HELP)
+
+
+async def test_429_is_retried_after_retry_after_and_order_is_kept(
+    fake: FakeTelegram, person: Person, store: Store, clock: FixedClock
+) -> None:
+    fake.fail_next("sendMessage", 429, retry_after=5)
+    await person.say("/start")
+    assert person.replies == []
+    await person.say("/privacy")
+    assert person.replies == []  # waits behind the welcome, which waits for its retry
+    assert fake.calls["sendMessage"] == 1
+    first = (await _user_outbox(store))[0]
+    assert first.attempts == 1 and first.last_error == "telegram 429"
+
+    clock.advance(timedelta(seconds=6))
+    await fake.wait_sent(person.chat_id, 2)
+    await person.channel.lanes.idle()
+    texts = fake.texts(person.chat_id)
+    assert len(texts) == 2
+    assert texts[0].startswith(WELCOME) and texts[1].startswith(PRIVACY)
+    assert fake.calls["sendMessage"] == 3
+    assert all(m.delivered_at is not None for m in await _user_outbox(store))
+
+
+async def test_server_errors_back_off_and_then_deliver_once(
+    fake: FakeTelegram, person: Person, store: Store, clock: FixedClock
+) -> None:
+    fake.fail_next("sendMessage", 502)
+    fake.fail_next("sendMessage", 500)
+    await person.say("/help")
+    assert person.replies == []
+    clock.advance(timedelta(seconds=3))  # first back-off: 2 s
+    await eventually(lambda: fake.calls["sendMessage"] == 2)
+    await person.channel.lanes.idle()
+    assert fake.sent(person.chat_id) == []
+    clock.advance(timedelta(seconds=5))  # second back-off: 4 s
+    await fake.wait_sent(person.chat_id, 1)
+    await person.channel.lanes.idle()
+    assert len(fake.sent(person.chat_id)) == 1
+    (message,) = await _user_outbox(store)
+    assert message.attempts == 3 and message.delivered_at is not None
+
+
+async def test_fifty_people_at_once_each_get_their_answers_in_order(
+    fake: FakeTelegram, channel: TelegramChannel
+) -> None:
+    chats = range(7001, 7051)
+    commands = ("/start", "/privacy", "/help")
+    # Interleaved as Telegram would deliver them: everyone's first message, then the second…
+    await fake.push_batch([fake.message(chat, command) for command in commands for chat in chats])
+    await eventually(lambda: all(len(fake.sent(chat)) >= 3 for chat in chats), timeout=60)
+    await channel.lanes.idle()
+    for chat in chats:
+        texts = fake.texts(chat)
+        assert len(texts) == 3, chat
+        assert texts[0].startswith(WELCOME)
+        assert texts[1].startswith(PRIVACY)
+        assert texts[2].startswith(HELP)
+
+
+async def test_one_slow_chat_does_not_hold_up_others_but_keeps_its_own_order(
+    fake: FakeTelegram, channel: TelegramChannel
+) -> None:
+    slow, quick = 8001, 8002
+    release = fake.hold("getFile")
+    await fake.send_photo(slow, b"\xff\xd8" + b"x" * 500)
+    await fake.send_text(slow, "/help")
+    await fake.send_text(quick, "/start")
+    await fake.wait_sent(quick, 1)
+    assert fake.sent(slow) == []  # its /help waits behind its photo
+    release.set()
+    await fake.wait_sent(slow, 2)
+    await channel.lanes.idle()
+    first, second = fake.texts(slow)
+    assert "bestanden alleen bewaren tijdens een melding" in first
+    assert second.startswith(HELP)
+
+
+async def test_a_long_message_is_split_at_paragraphs_with_buttons_on_the_last_part(
+    fake: FakeTelegram, person: Person, store: Store
+) -> None:
+    paragraph = "Dit is een alinea met uitleg over wat je kunt doen na een incident. " * 20
+    text = "\n\n".join(f"{n}. {paragraph.strip()}" for n in range(1, 8))
+    assert len(text) > 2 * 4096
+    async with store.session() as session:
+        reporter = await store.reporter(session, f"telegram:{person.chat_id}")
+        payload = {
+            "user": reporter.user_key,
+            "text": text,
+            "buttons": [{"label": "Iets anders", "payload": "intent:help"}],
+        }
+        await store.enqueue(session, "user", payload, reporter_id=reporter.id)
+    parts = await fake.wait_sent(person.chat_id, 3)
+    assert len(parts) == 3
+    assert all(len(p.text) <= 4096 for p in parts)
+    assert all(p.text.endswith(".") for p in parts)
+    assert "\n\n".join(p.text for p in parts) == text
+    assert [bool(p.buttons) for p in parts] == [False, False, True]
