@@ -6,7 +6,9 @@ Three runs of the same conversations on a fresh database each, measured in the s
   telegram  the whole channel: python-telegram-bot polling a fake Bot API on 127.0.0.1,
             typing actions, keyboards, sendMessage; latency from the update being offered
             to getUpdates until the turn's last reply reached the fake.
-Everything shares one event loop (fake server included), as loopback-only as it gets.
+Each run lets at most 32 turns work at once (the channel's default), and runs ten people one
+after another (an idle bot) before the 200 at once. Everything shares one event loop, fake
+server included: the fake's own work counts against the channel.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from nlu import NLU, NLUUnavailable, load_nlu
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 PEOPLE = 200
+SLOTS = 32  # turns at once, in every run (the channel's max_turns)
 ALONE = 10  # people who talk one after another, for the latency of an idle bot
 WAIT = 60.0  # seconds a turn may take before it counts as lost
 # One conversation: a command, a menu button, a story (through the NLU), a choice.
@@ -103,14 +106,17 @@ async def _core(
     async def ignore(payload: dict[str, Any]) -> None:
         return None
 
+    slots = asyncio.Semaphore(SLOTS)
+
     async def conversation(chat: int) -> list[float]:
         user = f"telegram:{chat}"
         latencies = []
         for step in SCRIPT:
             started = time.perf_counter()
-            replies = await dialogue.handle(_incoming(user, step), queue_replies=True)
-            if deliver and (reporter := await pending.sendable(store, user)) is not None:
-                await deliver_due(store, "user", ignore, reporter_id=reporter)
+            async with slots:
+                replies = await dialogue.handle(_incoming(user, step), queue_replies=True)
+                if deliver and (reporter := await pending.sendable(store, user)) is not None:
+                    await deliver_due(store, "user", ignore, reporter_id=reporter)
             latencies.append(time.perf_counter() - started)
             if len(counts) < len(SCRIPT):
                 counts.append(len(replies))
@@ -126,7 +132,7 @@ async def _telegram(app: App, counts: list[int]) -> dict[str, Any]:
     app.settings = replace(
         app.settings, telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url
     )
-    channel = TelegramChannel(app, poll_timeout=1)
+    channel = TelegramChannel(app, poll_timeout=1, max_turns=SLOTS)
     await channel.start()
     lost = 0
 

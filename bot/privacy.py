@@ -32,6 +32,7 @@ from bot.store import (
     Reporter,
     Store,
 )
+from bot.store.models import Checkin
 
 if TYPE_CHECKING:
     from bot.scheduler import Scheduler
@@ -120,7 +121,7 @@ def _by(actor: str) -> str:
     return "systeem" if actor == "systeem" else "ondersteuningsteam"
 
 
-def _case_export(case: Case) -> dict[str, Any]:
+def _case_export(case: Case, checkins: list[Checkin]) -> dict[str, Any]:
     data = case_json(case)
     data.pop("owner")  # who on the team picked it up is the team's business, not a field of yours
     data["timeline"] = [
@@ -132,6 +133,15 @@ def _case_export(case: Case) -> dict[str, Any]:
         }
         for e in data["timeline"]
     ]
+    data["checkins"] = [
+        {
+            "number": c.number,
+            "asked_at": c.sent_at.isoformat() if c.sent_at else None,
+            "answer": c.answer,
+        }
+        for c in checkins
+        if c.sent
+    ]
     return data
 
 
@@ -139,6 +149,12 @@ async def export_data(ctx: TurnContext) -> dict[str, Any]:
     """Everything kept about this reporter, as JSON-ready data."""
     reporter = ctx.reporter
     cases = await ctx.store.cases(ctx.session, reporter.id)
+    found = await ctx.session.execute(
+        select(Checkin)
+        .where(Checkin.case_id.in_([c.id for c in cases]))
+        .order_by(Checkin.case_id, Checkin.number)
+    )
+    checkins = list(found.scalars())
     drafts = []
     for frame in ctx.state.stack:
         slots = dict(frame.slots)
@@ -161,7 +177,7 @@ async def export_data(ctx: TurnContext) -> dict[str, Any]:
             "verified_at": reporter.verified_at.isoformat() if reporter.verified_at else None,
             "first_contact": reporter.created_at.isoformat(),
         },
-        "cases": [_case_export(c) for c in cases],
+        "cases": [_case_export(c, [k for k in checkins if k.case_id == c.id]) for c in cases],
         "unfinished": drafts,
     }
 
@@ -203,6 +219,7 @@ async def _erase_case(
     case.reporter = anonymous
     files = len(case.evidence)
     await session.execute(delete(Evidence).where(Evidence.case_id == case.id))
+    await session.execute(delete(Checkin).where(Checkin.case_id == case.id))
     await session.execute(
         update(CaseEvent)
         .where(CaseEvent.case_id == case.id)

@@ -29,7 +29,12 @@ HOSTILE = (
 # Each rule: (name, pattern, guards). A guard names a reason the match may be a story or a
 # question rather than danger now; see `_guarded`.
 RULES: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("help_now", r"\bhelp\b[^.?]{0,20}\b(nu|snel|dringend)\b", frozenset()),
+    (
+        "help_now",
+        r"\bhelp( me\b| mij\b| ons\b)?( alsjeblieft| aub| please)?\W*\b(nu|snel|dringend|meteen)\b"
+        r"|\b(nu|snel)\W+help\b",
+        frozenset(),
+    ),
     ("help_now", r"\bhelp\b\W+\bhelp\b|\bhelp\s*!{2,}|\bhelp me now\b", frozenset()),
     ("help_now", r"\b(nu|snel|dringend|direct|meteen)\s+hulp\s+nodig\b", frozenset()),
     ("help_now", r"\bkom (snel|nu|alsjeblieft|aub|gauw)\b", frozenset()),

@@ -125,4 +125,8 @@ def ensure_model(model_dir: Path | None = None, *, force: bool = False) -> tuple
     if target.exists() and not force:
         return target, False
     name = target.name.removesuffix(".tar.gz")
-    return train_model(CONFIG, DATA_DIR, target.parent, name), True
+    trained = train_model(CONFIG, DATA_DIR, target.parent, name)
+    for old in target.parent.glob("nlu-*.tar.gz"):
+        if old != trained:
+            old.unlink(missing_ok=True)  # models for earlier data or config
+    return trained, True

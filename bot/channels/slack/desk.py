@@ -163,7 +163,12 @@ class SlackDesk:
 
     async def _on_request(self, request: web.Request) -> web.Response:
         """HTTP mode: events, interactivity and the slash command all arrive here."""
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+        except Exception:  # a body slack-bolt cannot even parse: refuse it, do not crash
+            log.warning("refused an unreadable Slack request")
+            return web.Response(status=400, text="bad request")
+        response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
     def _tracked(self, handler: Handler) -> Handler:

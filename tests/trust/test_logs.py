@@ -1,0 +1,108 @@
+"""No message text or personal data in the logs: a whole scenario, then every log line is read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.app import App
+from bot.dialogue import Dialogue
+from bot.messages import Attachment, Incoming
+from bot.store import Store
+from nlu import NLU
+from tests.slack.conftest import ANNA, Desk
+from tests.trust.reporters import Persona, complete
+
+PRODUCTION_QUIET = ("httpx", "aiosqlite", "sqlalchemy", "alembic", "rasa", "apscheduler")
+
+
+@pytest.fixture
+def production_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Log levels as `python -m bot` sets them: INFO, third parties at WARNING."""
+    before = {name: logging.getLogger(name).level for name in PRODUCTION_QUIET}
+    for name in PRODUCTION_QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    caplog.set_level(logging.INFO)
+    yield caplog
+    for name, level in before.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_whole_scenario_leaves_no_typed_word_in_the_logs(
+    desk: Desk,
+    app: App,
+    store: Store,
+    nlu_model: NLU,
+    production_logging: pytest.LogCaptureFixture,
+) -> None:
+    typed: list[str] = []
+
+    async def say(dialogue: Dialogue, user: str, text: str = "", button: str | None = None) -> str:
+        if text:
+            typed.append(text)
+        replies = await dialogue.handle(Incoming(user, text, button))
+        return "\n".join(r.text for r in replies)
+
+    await desk.team.command(ANNA, "uitnodiging wethouder Zorgdorpstad")
+    code = desk.team.answer["text"].split("Code: ")[1].split()[0]
+    typed += [code, "Zorgdorpstad"]
+    user = "telegram:5551234"
+    persona = Persona(42, wants_support=True)
+    typed += [persona.story, persona.place, "zorgschermfoto.png", "Zie de zorgbijlage"]
+    dialogue = app.dialogue
+    assert "geverifieerd" in await say(dialogue, f"local:{persona.name}", f"/start {code}")
+    photo = Attachment("photo", b"zorgpixels", "image/png", "zorgschermfoto.png")
+    ref = await complete(dialogue, persona, files=(photo,), note="Zie de zorgbijlage")
+    reporter_user = f"local:{persona.name}"
+
+    await say(dialogue, user, "/hulp")
+    await say(dialogue, user, button="nee")
+    await say(dialogue, user, button="bellen")
+    await say(dialogue, user, button="ja")
+    await say(dialogue, user, "06 55512345")
+    await say(dialogue, user, "Ik wil praten over zorgbuurman en zijn brieven")
+    await desk.deliver()
+
+    card = next(m for m in desk.fake.top_level() if ref in m.text)
+    await desk.team.click(ANNA, "ack", ref)
+    typed.append("Hallo, met zorgmedewerker hier. Hoe gaat het?")
+    await desk.team.reply(ANNA, card.ts, typed[-1])
+    await say(dialogue, reporter_user, "Het gaat wel, zorgantwoord is dat ik slecht slaap")
+    await say(dialogue, reporter_user, "/stop")
+    await desk.deliver()
+
+    understanding = Dialogue(store, nlu_model, dialogue.settings, dialogue.knowledge)
+    await say(understanding, user, "Hoe doe ik aangifte over zorgvraagwoord bij de politie?")
+    await say(understanding, user, "Er staat iemand met een mes voor mijn deur, zorggevaar")
+    await say(understanding, user, "x" * 5000 + "zorglang")
+    await say(understanding, user, button="zorgknop-vervalst")
+    await say(dialogue, reporter_user, "/privacy")
+    await say(dialogue, reporter_user, button="privacy:export")
+    await say(dialogue, reporter_user, "/privacy")
+    await say(dialogue, reporter_user, button="privacy:erase")
+    assert "gewist" in await say(dialogue, reporter_user, button="privacy:erase:yes")
+    await desk.deliver()
+
+    records = production_logging.records
+    assert len(records) > 40  # the scenario was logged, just not what was said
+    lines = "\n".join(
+        f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}" for r in records
+    )
+    words = {w.strip(".,?!") for text in typed for w in text.split() if w.startswith("zorg")}
+    words |= {code, "Zorgdorpstad", "55512345", "5551234", persona.story, persona.place}
+    assert len(words) > 12
+    leaked = sorted(w for w in words if w and w in lines)
+    assert leaked == []
+    assert "Traceback" not in lines and not [r for r in records if r.levelno >= logging.ERROR]
+
+
+def test_the_production_quiet_list_matches_the_app() -> None:
+    import inspect
+
+    from bot.app import configure_logging
+
+    source = inspect.getsource(configure_logging)
+    assert all(f'"{name}"' in source for name in PRODUCTION_QUIET)
