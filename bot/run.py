@@ -40,6 +40,9 @@ async def run(app: App) -> None:
         scheduler = Scheduler(app.store, settings)
         await scheduler.start()
         stack.push_async_callback(scheduler.stop)
+        from bot.privacy import plan_retention
+
+        await plan_retention(scheduler)
 
         channels: list[object] = []
         if not settings.slack_bot_token:
