@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -62,14 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print(data: Any, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=None))
-    elif isinstance(data, list):
-        for row in data:
-            print("  ".join(str(v) for v in row.values()))
-    else:
-        for key, value in data.items():
-            print(f"{key}: {value}")
+    from bot.admin import print_data
+
+    print_data(data, as_json)
 
 
 async def _cases(settings: Settings, args: argparse.Namespace) -> int:

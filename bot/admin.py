@@ -92,7 +92,8 @@ def _open(value: Any) -> None:
         crypto.open_json(value)
 
 
-def _print(data: Any, as_json: bool) -> None:
+def print_data(data: Any, as_json: bool) -> None:
+    """Command output: one JSON value, or readable lines."""
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
     elif isinstance(data, list):
@@ -111,13 +112,13 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             return await _invites(store, settings, args)
         if args.command == "keys":
             if args.action == "rotate":
-                _print(await reseal_all(store), as_json=False)
+                print_data(await reseal_all(store), as_json=False)
             else:
                 print(f"{await check_keys(store)} sealed values opened; the keys fit.")
             return 0
         from bot import privacy
 
-        _print(await privacy.purge(store, settings), args.json)
+        print_data(await privacy.purge(store, settings), args.json)
         return 0
     except crypto.KeyMissing as missing:
         print(f"{crypto.ENV}: {missing}", file=sys.stderr)
@@ -128,7 +129,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _invites(store: Store, settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "list":
-        _print(await invites.listing(store), args.json)
+        print_data(await invites.listing(store), args.json)
         return 0
     if args.action == "revoke":
         if await invites.revoke(store, args.id):
@@ -150,7 +151,7 @@ async def _invites(store: Store, settings: Settings, args: argparse.Namespace) -
             "municipality": made.municipality,
             "expires_at": made.expires_at.isoformat(),
         }
-        _print(data, as_json=True)
+        print_data(data, as_json=True)
     else:
         print(invites.announce(made, settings.telegram_bot_username))
     return 0

@@ -18,6 +18,9 @@ NEXT_STEP = {
 }
 
 
+LIST_FIELDS = ("ref", "kind", "status", "urgency", "incident_type", "owner", "created_at")
+
+
 class CaseNotFound(LookupError):
     """No case with that reference."""
 
@@ -65,15 +68,8 @@ def case_json(case: Case) -> dict[str, Any]:
 
 def case_row(case: Case) -> dict[str, Any]:
     """A case in a list: no story, no personal data."""
-    return {
-        "ref": case.ref,
-        "kind": case.kind,
-        "status": case.status,
-        "urgency": case.urgency,
-        "incident_type": case.incident_type,
-        "owner": case.owner,
-        "created_at": case.created_at.isoformat(),
-    }
+    fields = case_json(case)
+    return {key: fields[key] for key in LIST_FIELDS}
 
 
 async def _notify_reporter(store: Store, session: Any, case: Case, text: str) -> None:
