@@ -11,6 +11,7 @@ starts a report. Baseline in the same run: ordinary, scripted turns through the 
 from __future__ import annotations
 
 import asyncio
+import logging
 import statistics
 import tempfile
 import time
@@ -162,7 +163,7 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     from aiohttp import web
 
     from bot.app import App
-    from bot.channels.slack import SlackDesk
+    from bot.channels.slack import SlackDesk, listeners
     from bot.dialogue import Dialogue
     from bot.settings import Settings
     from bot.store import open_store
@@ -194,7 +195,26 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     loop.run_until_complete(desk.start())
     http = loop.run_until_complete(_client())
     statuses: Counter[int] = Counter()
+    kinds: Counter[str] = Counter()
     times: list[float] = []
+    failures: list[BaseException] = []
+    original_trace = listeners.safe_trace
+
+    def keep(error: BaseException) -> str:
+        failures.append(error)
+        return original_trace(error)
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info and record.exc_info[1] is not None:
+                failures.append(record.exc_info[1])
+
+    listeners.safe_trace = keep  # type: ignore[assignment]
+    quiet = {name: logging.getLogger(name) for name in ("aiohttp.server", "weerbaar.slack")}
+    for logger in quiet.values():
+        logger.propagate = False
+    quiet["aiohttp.server"].addHandler(kept := Kept())
+    quiet["weerbaar.slack"].addHandler(silent := logging.NullHandler())
 
     async def send(request: Any) -> int:
         async with http.post(
@@ -206,17 +226,31 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
             return response.status
 
     def check(request: Any) -> None:
+        failures.clear()
         started = time.perf_counter()
         try:
-            statuses[loop.run_until_complete(send(request))] += 1
-        except Exception:
-            statuses[-1] += 1
+            status = loop.run_until_complete(send(request))
+        except Exception as error:
+            status = -1
+            failures.append(error)
         times.append((time.perf_counter() - started) * 1000)
+        statuses[status] += 1
+        if status < 0 or status >= 500 or failures:
+            kinds[
+                "slack-bolt could not read it"
+                if failures and all(strategies.only_bolt(f) for f in failures)
+                else "in our code"
+            ] += 1
 
     started = time.perf_counter()
     try:
         _drive(strategies.slack_requests, SLACK_INPUTS, check)
     finally:
+        listeners.safe_trace = original_trace  # type: ignore[assignment]
+        quiet["aiohttp.server"].removeHandler(kept)
+        quiet["weerbaar.slack"].removeHandler(silent)
+        for logger in quiet.values():
+            logger.propagate = True
         loop.run_until_complete(http.close())
         loop.run_until_complete(desk.stop())
         loop.run_until_complete(runner.cleanup())
@@ -225,6 +259,7 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     return {
         "inputs": sum(statuses.values()),
         "crashes": sum(v for k, v in statuses.items() if k < 0 or k >= 500),
+        "crash_kinds": dict(kinds),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "seconds": round(time.perf_counter() - started, 1),
         "request": _stats(times),

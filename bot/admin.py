@@ -45,7 +45,13 @@ async def reseal_all(store: Store) -> dict[str, int]:
         done = 0
         while True:
             async with store.session() as session:
-                query = sa.select(raw.c[key], raw.c[column]).order_by(raw.c[key]).limit(page)
+                # Locked until this page is written back, so a turn that changes a row waits.
+                query = (
+                    sa.select(raw.c[key], raw.c[column])
+                    .order_by(raw.c[key])
+                    .limit(page)
+                    .with_for_update()
+                )
                 if last is not None:
                     query = query.where(raw.c[key] > last)
                 rows = (await session.execute(query)).all()

@@ -63,14 +63,14 @@ class Keyring:
         try:
             return self._fernet.decrypt(token)
         except InvalidToken:
-            raise KeyMissing(f"none of the keys in {ENV} opens stored data") from None
+            raise KeyMissing("none of the configured keys opens the stored data") from None
 
     def rotate(self, token: bytes) -> bytes:
         """The same data sealed with the first key."""
         try:
             return self._fernet.rotate(token)
         except InvalidToken:
-            raise KeyMissing(f"none of the keys in {ENV} opens stored data") from None
+            raise KeyMissing("none of the configured keys opens the stored data") from None
 
 
 _keyring: Keyring | None = None

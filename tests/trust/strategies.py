@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import string
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -271,6 +272,18 @@ events = st.builds(
 signings = st.sampled_from(
     ["good", "good", "good", "wrong_secret", "stale", "future", "garbage", "missing"]
 )
+
+
+def only_bolt(error: BaseException) -> bool:
+    """Whether slack-bolt failed on a request before any code of ours ran.
+
+    A known defect: slack-bolt raises on some signed bodies it did parse (an "event" that is
+    not an object) and the desk answers 500 (the xfail test in test_bad_input.py). A failure
+    in a listener of ours is never excused by this.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = {f.name for f in frames if "/bot/" in f.filename}
+    return ours <= {"_on_request"}
 
 
 def _who(body: Any) -> str | None:

@@ -166,7 +166,7 @@ async def test_keys_rotate_and_a_missing_key_stops_the_start(
             await store.cases(session)
     monkeypatch.setenv(crypto.ENV, KEY_A)
     code, _, err = await asyncio.to_thread(run, "keys", "check")
-    assert code == 2 and err.startswith("WEERBAAR_ENCRYPTION_KEYS: none of the keys")
+    assert code == 2 and err.startswith("WEERBAAR_ENCRYPTION_KEYS: none of the configured keys")
 
     env = {**os.environ, "DATABASE_URL": store.url, "NLU_URL": rasa, crypto.ENV: KEY_A}
     chat = await asyncio.create_subprocess_exec(
@@ -177,8 +177,7 @@ async def test_keys_rotate_and_a_missing_key_stops_the_start(
     out_bytes, err_bytes = await chat.communicate()
     assert chat.returncode == 2 and out_bytes == b""
     assert err_bytes.decode().strip().splitlines()[-1] == (
-        "Cannot start: WEERBAAR_ENCRYPTION_KEYS: none of the keys in WEERBAAR_ENCRYPTION_KEYS "
-        "opens stored data"
+        "Cannot start: WEERBAAR_ENCRYPTION_KEYS: none of the configured keys opens the stored data"
     )
 
 

@@ -168,6 +168,10 @@ class SlackDesk:
         except Exception:  # a body slack-bolt cannot even parse: refuse it, do not crash
             log.warning("refused an unreadable Slack request")
             return web.Response(status=400, text="bad request")
+        body = bolt_request.body
+        if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+            log.warning("refused a Slack request with a malformed body")
+            return web.Response(status=400, text="bad request")
         response = await self.bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(response)
 
