@@ -126,8 +126,9 @@ async def test_support_request_is_escalated_and_later_news_is_discreet(
     assert escalation.payload["case"] == "WB-2026-0001"
     assert escalation.payload["kind"] == "escalation"
 
+    count = len(fake.sent(person.chat_id))
     await cases.acknowledge(store, "WB-2026-0001", "Fatima de Vries")
-    notice = (await fake.wait_sent(person.chat_id, len(fake.sent(person.chat_id)) + 1))[-1]
+    notice = (await fake.wait_sent(person.chat_id, count + 1))[count]
     (hidden,) = notice.hidden()
     assert "WB-2026-0001" in hidden and "Fatima" in hidden
     shown = notice.text.replace(hidden, "")
@@ -214,6 +215,7 @@ async def test_a_check_in_keeps_its_buttons_until_answered(
     await person.press("Nee")
     await person.press("Chatten via deze chat")
     await person.press("Overslaan")
+    count = len(fake.sent(person.chat_id))
     async with store.session() as session:
         case = await store.case_by_ref(session, "WB-2026-0001")
         assert case is not None
@@ -229,7 +231,7 @@ async def test_a_check_in_keeps_its_buttons_until_answered(
             reporter_id=case.reporter_id,
             case_id=case.id,
         )
-    checkin = (await fake.wait_sent(person.chat_id, len(fake.sent(person.chat_id)) + 1))[-1]
+    checkin = (await fake.wait_sent(person.chat_id, count + 1))[count]
     assert checkin.hidden() == ["Hoe gaat het nu met je?"]
     await person.say("/help")
     assert [m for m in fake.sent(person.chat_id) if m.message_id == checkin.message_id][0].buttons
