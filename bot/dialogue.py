@@ -136,6 +136,11 @@ class Dialogue:
             if text and message.button is None and not text.startswith("/"):
                 parse = await self.nlu.parse(text)
             async with self.store.turn(message.user) as turn:
+                if message.delivery and not await self.store.first_delivery(
+                    turn.session, message.delivery
+                ):
+                    log.info("turn user=%s: delivered twice, handled once", user_tag(message.user))
+                    return []
                 state = DialogueState.from_json(turn.conversation.state or {})
                 ctx = TurnContext(
                     state=state,

@@ -34,6 +34,8 @@ class Incoming:
     text: str = ""
     button: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    # The platform's id for this message ("telegram:<update id>"): a copy is handled once.
+    delivery: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from bot.store import (
     Case,
     CaseEvent,
     Conversation,
+    Delivery,
     Evidence,
     Invite,
     OutboxMessage,
@@ -319,6 +320,8 @@ async def purge(store: Store, settings: Settings) -> dict[str, int]:
             delete(OutboxMessage).where(OutboxMessage.delivered_at < now - DELIVERED_KEEP)
         )
         counts["messages"] = delivered.rowcount or 0
+        # Telegram gives up redelivering an update within a day; older keys guard nothing.
+        await session.execute(delete(Delivery).where(Delivery.handled_at < now - DELIVERED_KEEP))
     log.info("retention purge: %s", counts)
     return counts
 

@@ -21,6 +21,7 @@ from bot.store.models import (
     Case,
     CaseEvent,
     Conversation,
+    Delivery,
     Evidence,
     Invite,
     OutboxMessage,
@@ -34,6 +35,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Conversation",
+    "Delivery",
     "Evidence",
     "Invite",
     "OutboxMessage",
@@ -284,6 +286,19 @@ class Store:
         message.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
         message.last_error = error[:200]
         await session.flush()
+
+    async def first_delivery(self, session: AsyncSession, key: str) -> bool:
+        """Record a platform message as handled in this transaction; False when it already was.
+
+        Inside a reporter's turn the conversation lock orders two copies of one message: the
+        second sees the first one's committed key.
+        """
+        result = await session.execute(
+            self._insert(Delivery)
+            .values(key=key, handled_at=self.clock.now())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        return bool(result.rowcount)
 
     async def touch(self, session: AsyncSession, conversation: Conversation, state: dict) -> None:
         """Save a conversation's new state."""

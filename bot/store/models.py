@@ -139,6 +139,14 @@ class Conversation(Base):
     updated_at = Column(UTCDateTime, nullable=False)
 
 
+class Delivery(Base):
+    """A platform message already handled (e.g. a Telegram update id), so a redelivery is not."""
+
+    __tablename__ = "deliveries"
+    key = Column(String(80), primary_key=True)
+    handled_at = Column(UTCDateTime, nullable=False, index=True)
+
+
 class OutboxMessage(Base):
     """A side effect to deliver (to the support team or a reporter), written with the case."""
 

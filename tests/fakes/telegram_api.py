@@ -128,7 +128,9 @@ class FakeTelegram:
         self.commands: list[dict[str, Any]] = []
         self.command_scope: dict[str, Any] | None = None
         self.webhook: dict[str, Any] | None = None
-        self.webhook_statuses: list[int] = []
+        self.webhook_statuses: list[int] = []  # 0: the connection failed
+        self.webhook_attempts = 1
+        self.webhook_retry_seconds = 0.05
         self.answered: list[str] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.failures: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
@@ -366,8 +368,18 @@ class FakeTelegram:
         headers = {}
         if self.webhook["secret_token"]:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
-        async with self._client.post(self.webhook["url"], json=update, headers=headers) as reply:
-            self.webhook_statuses.append(reply.status)
+        # As Telegram does: the chat's next update waits for this answer; no 2xx, try again.
+        for _ in range(self.webhook_attempts):
+            try:
+                async with self._client.post(
+                    self.webhook["url"], json=update, headers=headers
+                ) as reply:
+                    self.webhook_statuses.append(reply.status)
+                    if reply.status < 300:
+                        break
+            except aiohttp.ClientError:
+                self.webhook_statuses.append(0)  # no answer at all
+            await asyncio.sleep(self.webhook_retry_seconds)
         return update
 
     def message(self, chat_id: int, text: str = "", **fields: Any) -> dict[str, Any]:

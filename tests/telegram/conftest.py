@@ -116,7 +116,7 @@ class Person:
         """Push an update, wait until the channel took it and every chat lane is idle."""
         before = len(self.fake.sent(self.chat_id))
         update = await pushing
-        await eventually(lambda: update["update_id"] in self.channel.seen)
+        await eventually(lambda: self.channel.newest_update >= update["update_id"])
         await self.channel.lanes.idle()
         self.replies = self.fake.sent(self.chat_id)[before:]
         return self.replies

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FixedClock
 from bot.store import OutboxMessage, Store
@@ -35,6 +37,34 @@ async def test_a_duplicate_update_is_handled_once(fake: FakeTelegram, person: Pe
     texts = fake.texts(person.chat_id)
     assert len(texts) == 2
     assert texts[0].startswith(WELCOME) and texts[1].startswith(HELP)
+
+
+async def test_an_update_seen_before_a_restart_is_not_handled_again(
+    fake: FakeTelegram, make_app: Callable[..., App], store: Store
+) -> None:
+    sticker = {"file_id": "s1", "file_unique_id": "us1", "type": "regular", "width": 512}
+    sticker |= {"height": 512, "is_animated": False, "is_video": False}
+    updates = [
+        {"update_id": 700, **fake.message(4343, "/start")},
+        {"update_id": 701, **fake.message(4343, "", sticker=sticker)},
+    ]
+    first = TelegramChannel(make_app(), poll_timeout=1, retry_interval=0.02)
+    await first.start()
+    await fake.push_batch(copy.deepcopy(updates))
+    await fake.wait_sent(4343, 2)
+    await first.stop()
+
+    # A worker that died before confirming the batch gets the same updates again.
+    second = TelegramChannel(make_app(), poll_timeout=1, retry_interval=0.02)
+    await second.start()
+    try:
+        await fake.push_batch(copy.deepcopy(updates))
+        await Person(fake, second, 4343).say("/help")
+    finally:
+        await second.stop()
+    texts = fake.texts(4343)
+    assert len(texts) == 3
+    assert texts[0].startswith(WELCOME) and texts[2].startswith(HELP)
 
 
 async def test_429_is_retried_after_retry_after_and_order_is_kept(

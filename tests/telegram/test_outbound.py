@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.telegram.inbound import SeenUpdates, chat_of, user_key
+from bot.channels.telegram.inbound import chat_of, user_key
 from bot.channels.telegram.outbound import (
     DISCREET_NOTICE,
     MAX_TEXT,
@@ -85,13 +85,9 @@ def test_a_direct_reply_is_plain_with_its_buttons() -> None:
     assert message.keyboard is not None
 
 
-def test_user_keys_and_duplicates() -> None:
+def test_user_keys() -> None:
     assert chat_of(user_key(42)) == 42
     assert chat_of("local:anna") is None and chat_of("telegram:abc") is None
-    seen = SeenUpdates(window=2)
-    assert seen.first_time(1) and not seen.first_time(1)
-    assert seen.first_time(2) and seen.first_time(3)
-    assert seen.first_time(1)  # forgotten once out of the window
 
 
 def test_a_file_goes_last_with_the_text_as_caption_when_it_fits() -> None:

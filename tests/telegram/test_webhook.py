@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 from sqlalchemy import select
+from telegram import Update
 
 from bot.channels.telegram import TelegramChannel, webhook_secret
 from bot.store import Reporter, Store
@@ -47,7 +48,6 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_happens(
         async with client.post(f"{base}/telegram/webhook", data=b"{kapot", headers=good) as reply:
             assert reply.status == 400
     await channel.lanes.idle()
-    assert 1 not in channel.seen
     assert fake.sent(32) == []
     assert await _reporters(store) == []
 
@@ -63,3 +63,23 @@ async def test_a_webhook_delivered_twice_is_answered_once(
     await eventually(lambda: fake.webhook_statuses == [200, 200, 200])
     await channel.lanes.idle()
     assert len(fake.sent(33)) == 2
+
+
+async def test_an_update_whose_turn_was_not_stored_is_answered_503_and_comes_again(
+    fake: FakeTelegram, webhook_channel: tuple[TelegramChannel, str], store: Store
+) -> None:
+    channel, _ = webhook_channel
+    fake.webhook_attempts = 5
+    real_turn = channel._turn
+    failures = [RuntimeError("database away")]
+
+    async def failing_once(update: Update) -> None:
+        if failures:
+            raise failures.pop()
+        await real_turn(update)
+
+    channel._turn = failing_once  # type: ignore[method-assign]
+    await fake.send_text(34, "/start")
+    await fake.wait_sent(34, 1)
+    assert fake.webhook_statuses == [503, 200]
+    assert fake.texts(34)[0].startswith("Hallo, ik ben de assistent van Weerbaar.")

@@ -9,6 +9,7 @@ import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -36,7 +37,6 @@ from bot.channels.telegram.inbound import (
     GROUP_REFUSAL,
     UNREADABLE,
     MediaRef,
-    SeenUpdates,
     chat_of,
     media_of,
     too_big,
@@ -152,7 +152,7 @@ class TelegramChannel:
             self.webhook_path = urlparse(self.webhook_url).path or WEBHOOK_PATH
             web.router.add_post(self.webhook_path, self.webhook)
         self.lanes = ChatLanes(max_turns)
-        self.seen = SeenUpdates()
+        self.newest_update = 0  # the highest update id taken in so far
         self._accepting = False
         self._refused_groups: set[int] = set()
         self._retrying: set[int] = set()
@@ -200,7 +200,12 @@ class TelegramChannel:
     # --- updates in ----------------------------------------------------------------------
 
     async def webhook(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
-        """POST from Telegram: check the secret token, then queue the update."""
+        """POST from Telegram: check the secret token, handle the update, then answer.
+
+        The answer waits until the turn is stored: Telegram sends a chat's next update only after
+        this answer, so one person's messages are handled in order even across workers, and an
+        update whose turn could not be stored is answered 503 and comes again.
+        """
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return aiohttp.web.Response(status=403)
@@ -213,18 +218,40 @@ class TelegramChannel:
             update = None
         if update is None:
             return aiohttp.web.Response(status=400)
-        await self.ptb.update_queue.put(update)
+        handled = asyncio.get_running_loop().create_future()
+        self._accept(update, handled)
+        try:
+            await handled
+        except Exception:
+            return aiohttp.web.Response(status=503)
         return aiohttp.web.Response()
 
     async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert isinstance(update, Update)
-        if not self.seen.first_time(update.update_id):
-            log.info("telegram update %s seen before; ignored", update.update_id)
-            return
+        self._accept(update)
+
+    def _accept(self, update: Update, handled: asyncio.Future[None] | None = None) -> None:
+        """Queue the update in its chat's lane; `handled` gets the outcome of its turn."""
+        self.newest_update = max(self.newest_update, update.update_id)
         chat = update.effective_chat
         if chat is None or (update.message is None and update.callback_query is None):
+            if handled is not None:
+                handled.set_result(None)
             return
-        self.lanes.submit(chat.id, partial(self._turn, update))
+
+        async def job() -> None:
+            try:
+                await self._turn(update)
+            except BaseException as error:  # also a turn cut off by stop(): Telegram sends it again
+                if handled is not None and not handled.done():
+                    handled.set_exception(
+                        RuntimeError(f"turn not finished: {type(error).__name__}")
+                    )
+                raise
+            if handled is not None and not handled.done():
+                handled.set_result(None)
+
+        self.lanes.submit(chat.id, job)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if context.error is not None:
@@ -241,6 +268,7 @@ class TelegramChannel:
             await self._refuse_group(chat.id)
             return
         user = user_key(chat.id)
+        delivery = f"telegram:{update.update_id}"
         async with self._typing(chat.id):
             # Every turn makes the earlier buttons stale in the core, so take them away.
             closing = asyncio.create_task(self._close_keyboards(chat.id, _with_keyboard(query)))
@@ -249,9 +277,10 @@ class TelegramChannel:
                     incoming: Incoming | None = _pressed(query, user)
                 else:
                     assert update.message is not None
-                    incoming = await self._received(update.message, user)
+                    incoming = await self._received(update.message, user, delivery)
                 if incoming is not None:
                     dialogue = self.app.dialogue
+                    incoming = replace(incoming, delivery=delivery)
                     replies = await dialogue.handle(incoming, queue_replies=True)
                     if replies == [Reply(dialogue.text("error"))]:
                         # The core answers a failed turn without queueing that answer.
@@ -260,17 +289,18 @@ class TelegramChannel:
                 await closing
         await self._deliver(user)
 
-    async def _received(self, message: Message, user: str) -> Incoming | None:
+    async def _received(self, message: Message, user: str, delivery: str) -> Incoming | None:
         text = message.text or message.caption or ""
         media = media_of(message)
+        notice = f"{delivery}:notice"
         if media is None:
             if text.strip():
                 return Incoming(user=user, text=text)
-            await pending.enqueue_notice(self.store, user, UNREADABLE)
+            await pending.enqueue_notice(self.store, user, UNREADABLE, delivery=notice)
             return None
         attachment = await self._download(media)
         if isinstance(attachment, str):
-            await pending.enqueue_notice(self.store, user, attachment)
+            await pending.enqueue_notice(self.store, user, attachment, delivery=notice)
             return Incoming(user=user, text=text) if text.strip() else None
         return Incoming(user=user, text=text, attachments=(attachment,))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from telegram import Message
@@ -78,25 +77,3 @@ def media_of(message: Message) -> MediaRef | None:
 
 def too_big(size: int | None) -> bool:
     return size is not None and size > MAX_DOWNLOAD_BYTES
-
-
-class SeenUpdates:
-    """The most recent update ids, to drop an update Telegram delivers twice."""
-
-    def __init__(self, window: int = 10_000) -> None:
-        self._order: deque[int] = deque()
-        self._ids: set[int] = set()
-        self._window = window
-
-    def __contains__(self, update_id: object) -> bool:
-        return update_id in self._ids
-
-    def first_time(self, update_id: int) -> bool:
-        """True the first time an id is seen (within the window), False after that."""
-        if update_id in self._ids:
-            return False
-        self._ids.add(update_id)
-        self._order.append(update_id)
-        if len(self._order) > self._window:
-            self._ids.discard(self._order.popleft())
-        return True

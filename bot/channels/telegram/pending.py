@@ -53,9 +53,14 @@ async def due_reporters(store: Store, limit: int = 500) -> list[tuple[int, str]]
         return [(row[0], row[1]) for row in (await session.execute(query)).all()]
 
 
-async def enqueue_notice(store: Store, user: str, text: str) -> None:
-    """Queue a message from the channel itself (about a file, an unreadable message)."""
+async def enqueue_notice(store: Store, user: str, text: str, delivery: str | None = None) -> None:
+    """Queue a message from the channel itself (about a file, an unreadable message).
+
+    With `delivery` (the update's key) an update that comes twice gets the notice once.
+    """
     async with store.session() as session:
+        if delivery is not None and not await store.first_delivery(session, delivery):
+            return
         reporter = await store.reporter(session, user)
         payload = {"user": user, "text": text, "buttons": []}
         await store.enqueue(session, "user", payload, reporter_id=reporter.id)
