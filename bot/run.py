@@ -14,10 +14,6 @@ from bot.app import App
 log = logging.getLogger("weerbaar.run")
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 async def run(app: App) -> None:
     """Local console without tokens; otherwise Telegram and/or Slack until SIGTERM or Ctrl-C."""
     settings = app.settings
@@ -30,7 +26,6 @@ async def run(app: App) -> None:
     from bot.scheduler import Scheduler
 
     web_app = web.Application()
-    web_app.router.add_get("/healthz", _healthz)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -40,6 +35,13 @@ async def run(app: App) -> None:
         scheduler = Scheduler(app.store, settings)
         await scheduler.start()
         stack.push_async_callback(scheduler.stop)
+
+        async def healthz(request: web.Request) -> web.Response:
+            # "active": this worker runs the scheduled jobs; "standby": another one does.
+            role = "active" if scheduler.holds_lock else "standby"
+            return web.json_response({"status": "ok", "scheduler": role})
+
+        web_app.router.add_get("/healthz", healthz)
         from bot.privacy import plan_retention
 
         await plan_retention(scheduler)

@@ -161,7 +161,7 @@ class Scheduler:
         settings: Settings,
         *,
         autorun: bool = True,
-        watch_seconds: float = 15.0,
+        watch_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.settings = settings

@@ -269,6 +269,12 @@ class TelegramChannel:
             return
         user = user_key(chat.id)
         delivery = f"telegram:{update.update_id}"
+        if await pending.handled(self.store, delivery):
+            # A copy: its turn is stored and its replies are queued. Touch nothing, not even
+            # the keyboard of the question that is waiting now. (The turn checks this again.)
+            log.info("telegram update %s handled before; ignored", update.update_id)
+            await self._deliver(user)
+            return
         async with self._typing(chat.id):
             # Every turn makes the earlier buttons stale in the core, so take them away.
             closing = asyncio.create_task(self._close_keyboards(chat.id, _with_keyboard(query)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.channels.telegram.inbound import USER_PREFIX
-from bot.store import OutboxMessage, Reporter, Store
+from bot.store import Delivery, OutboxMessage, Reporter, Store
 
 
 async def sendable(
@@ -33,6 +33,12 @@ async def sendable(
             .limit(1)
         )
         return None if (await session.execute(held)).first() is not None else reporter
+
+
+async def handled(store: Store, delivery: str) -> bool:
+    """Whether this update was handled before (by this worker before a restart, or another)."""
+    async with store.session() as session:
+        return await session.get(Delivery, delivery) is not None
 
 
 async def due_reporters(store: Store, limit: int = 500) -> list[tuple[int, str]]:
