@@ -26,6 +26,17 @@ from nlu import NLU
 
 log = logging.getLogger("weerbaar.dialogue")
 
+# A message made of these words only (with at least one greeting) is a greeting, nothing more.
+GREETING_WORDS = frozenset(
+    "hoi hallo hallootjes hey hee heej hé hai hi hello yo goedemorgen goedemiddag goedenavond "
+    "goedendag goeiemorgen goeiemiddag goeienavond goeiedag goeiendag mogguh morgen middag avond "
+    "morning afternoon evening".split()
+)
+GREETING_FILLERS = frozenset(
+    "goede goeie goeden good dag daar there allemaal bot weerbaar bestuur is er iemand hier nog "
+    "ben je jij u ik het weer".split()
+)
+
 MAX_TEXT = 4096
 # While a flow waits for an answer, a message only interrupts it (cancel, a side question) when
 # the classifier is this sure; a lower bar would take answers such as "Op X" for "stop".
@@ -374,10 +385,30 @@ class Dialogue:
             if isinstance(fits, Valid):
                 await self.engine.answer(ctx)
                 return
+        # A free-text answer ("Bij het gemeentehuis van Heiloo", "Hoi, in Zaanstad") is kept,
+        # whatever greeting the classifier hears in it; only a message that is nothing but a
+        # greeting is answered as one.
+        if slot is not None and slot.type == "text":
+            if self._only_a_greeting(ctx.text):
+                await self._interrupt(ctx, "greet")
+                return
+            if intent == "greet":
+                await self.engine.answer(ctx)
+                return
         if confident and (intent in DIGRESSIONS or intent in ("help", "greet")):
             await self._interrupt(ctx, intent)
             return
         await self.engine.answer(ctx)
+
+    @staticmethod
+    def _only_a_greeting(text: str) -> bool:
+        """Whether a message says hello and nothing else ("hallo?", "goedemiddag", "hoi daar")."""
+        words = re.findall(r"\w+", text.casefold())
+        return (
+            0 < len(words) <= 6
+            and any(word in GREETING_WORDS for word in words)
+            and all(word in GREETING_WORDS or word in GREETING_FILLERS for word in words)
+        )
 
     async def _interrupt(self, ctx: TurnContext, intent: str) -> None:
         """Answer a side question, then ask the pending question again."""
