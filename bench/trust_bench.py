@@ -209,7 +209,7 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
             if record.exc_info and record.exc_info[1] is not None:
                 failures.append(record.exc_info[1])
 
-    listeners.safe_trace = keep  # type: ignore[assignment]
+    listeners.safe_trace = keep
     quiet = {name: logging.getLogger(name) for name in ("aiohttp.server", "weerbaar.slack")}
     for logger in quiet.values():
         logger.propagate = False
@@ -246,7 +246,7 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     try:
         _drive(strategies.slack_requests, SLACK_INPUTS, check)
     finally:
-        listeners.safe_trace = original_trace  # type: ignore[assignment]
+        listeners.safe_trace = original_trace
         quiet["aiohttp.server"].removeHandler(kept)
         quiet["weerbaar.slack"].removeHandler(silent)
         for logger in quiet.values():

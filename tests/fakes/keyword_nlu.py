@@ -14,6 +14,9 @@ from nlu.safety import is_emergency
 class KeywordNLU:
     """parse(text) -> Parse: `emergency` for danger, else an unsure `out_of_scope`."""
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     async def parse(self, text: str) -> Parse:
         if is_emergency(text):
             intent, confidence, fallback = "emergency", 1.0, False

@@ -452,15 +452,15 @@ class FakeTelegram:
     async def press(self, chat_id: int, data: str, message_id: int | None = None) -> dict[str, Any]:
         """Press a button on the bot's message (by default its latest one with a keyboard)."""
         if message_id is None:
-            sent = self._messages[chat_id]
-            latest = next((m for m in reversed(sent) if m.reply_markup), sent[-1])
+            chat = self._messages[chat_id]
+            latest = next((m for m in reversed(chat) if m.reply_markup), chat[-1])
             message_id = latest.message_id
-        sent = self._by_id[(chat_id, message_id)]
+        pressed = self._by_id[(chat_id, message_id)]
         query = {
             "id": f"cb-{next(self._ids)}",
             "from": _user(chat_id),
             "chat_instance": f"ci-{chat_id}",
-            "message": sent.as_json(),
+            "message": pressed.as_json(),
             "data": data,
         }
         return await self.push({"callback_query": query})

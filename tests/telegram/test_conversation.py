@@ -61,6 +61,7 @@ async def test_the_data_export_arrives_as_a_json_document(person: Person) -> Non
     await person.say("/privacy")
     await person.press("Mijn gegevens downloaden")
     (export,) = [m for m in person.replies if m.document]
+    assert export.document is not None
     name, content = export.document
     assert name.startswith("weerbaar-mijn-gegevens-") and name.endswith(".json")
     assert json.loads(content)

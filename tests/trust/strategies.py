@@ -159,8 +159,8 @@ class SlackRequest:
         headers = {"Content-Type": self.content_type}
         if self.signing == "missing":
             return headers
-        signature = SignatureVerifier(secret).generate_signature(
-            timestamp=str(when), body=self.body
+        signature = (
+            SignatureVerifier(secret).generate_signature(timestamp=str(when), body=self.body) or ""
         )
         if self.signing == "garbage":
             signature = "v0=" + "0" * 64

@@ -160,7 +160,7 @@ async def test_killed_at_random_moments_every_confirmed_report_exists_once(
         batches += 1
         assert batches < 80, [(r.name, r.last) for r in reporters if not r.done][:3]
         active = [r for r in reporters if not r.done]
-        inputs = [(r.name, unsent.pop(r.name, None) or r.next_input()) for r in active]
+        inputs = [(r.name, unsent.pop(r.name, {}) or r.next_input()) for r in active]
         kill = (chance.randint(1, 120), chance.uniform(0, 0.03)) if chance.random() < 0.5 else None
         replies, lived = await chat.batch(inputs, kill if kills < 6 else None)
         if not lived:
@@ -261,7 +261,9 @@ async def test_slack_down_for_a_while_every_escalation_arrives_exactly_once(
     for ref in refs:
         case = await _case(desk.store, ref)
         assert case.slack_ts == next(
-            m.ts for m in cards if m.metadata["event_payload"]["key"] == f"card:{ref}"
+            m.ts
+            for m in cards
+            if m.metadata and m.metadata["event_payload"]["key"] == f"card:{ref}"
         )
 
 

@@ -39,7 +39,15 @@ async def test_an_invite_from_the_command_line_verifies_through_the_deep_link(
         out, err = capsys.readouterr()
         return code, out, err
 
-    args = ("invites", "create", "--role", "Wethouder", "--municipality", " Den  Haag ", "--json")
+    args: tuple[str, ...] = (
+        "invites",
+        "create",
+        "--role",
+        "Wethouder",
+        "--municipality",
+        " Den  Haag ",
+        "--json",
+    )
     code, out, _ = await asyncio.to_thread(run, *args)
     made = json.loads(out)
     assert code == 0 and made["role"] == "wethouder" and made["municipality"] == "Den Haag"

@@ -93,6 +93,7 @@ async def test_the_export_is_a_json_file_with_everything_kept_about_me(
     ]
     replies = await _press(dialogue, user, "privacy:export")
     (with_file,) = [r for r in replies if r.file]
+    assert with_file.file is not None
     assert with_file.file.filename == "weerbaar-mijn-gegevens-2026-11-29.json"
     assert with_file.file.mime == "application/json"
     data = json.loads(with_file.file.data)
