@@ -432,7 +432,8 @@ class TelegramChannel:
                 continue
             for reporter, user in due:
                 chat_id = chat_of(user)
-                if chat_id is None or chat_id in self._retrying:
+                # A busy lane delivers when its job ends: every turn does, and so does a retry.
+                if chat_id is None or chat_id in self._retrying or self.lanes.busy(chat_id):
                     continue
                 self._retrying.add(chat_id)
                 self.lanes.submit(chat_id, partial(self._retry, chat_id, reporter))
