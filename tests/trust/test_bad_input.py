@@ -6,6 +6,7 @@ import itertools
 import json
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -161,15 +162,29 @@ async def test_a_body_slack_bolt_cannot_read_is_refused_without_a_500(desk: Desk
         assert response.status in (400, 401)
 
 
+SIGNED_BUT_MALFORMED = (
+    ("application/json", {"type": "event_callback", "event": None}),
+    ("form", {"type": "block_actions", "user": {"id": strategies.MEMBER}, "actions": []}),
+    ("form", {"type": "block_actions", "user": {"id": strategies.MEMBER}, "actions": {"0": 1}}),
+    ("form", {"type": "view_submission", "view": {"callback_id": "close_case"}}),
+    ("form", {"type": "view_submission", "view": None}),
+)
+
+
 @SQLITE
-async def test_a_signed_body_with_a_malformed_event_is_refused_without_a_500(desk: Desk) -> None:
-    request = strategies.SlackRequest(
-        json.dumps({"type": "event_callback", "event": None}), "application/json", "good", None
-    )
+@pytest.mark.parametrize(("kind", "payload"), SIGNED_BUT_MALFORMED)
+async def test_a_signed_body_of_the_wrong_shape_is_refused_without_a_500(
+    desk: Desk, kind: str, payload: dict[str, Any]
+) -> None:
+    if kind == "form":
+        body = urlencode({"payload": json.dumps(payload)})
+        request = strategies.SlackRequest(body, "application/x-www-form-urlencoded", "good", None)
+    else:
+        request = strategies.SlackRequest(json.dumps(payload), kind, "good", None)
     async with desk.team.http.post(
         desk.team.url, data=request.body.encode(), headers=request.headers()
     ) as response:
-        assert response.status in (200, 400)
+        assert response.status == 400
 
 
 @SQLITE

@@ -33,6 +33,20 @@ EVENTS_PATH = "/slack/events"
 SLACK_API = "https://slack.com/api/"
 
 
+def _routable(body: object) -> bool:
+    """Whether a body has the shape slack-bolt assumes when it routes it (Slack's always has)."""
+    if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+        return False
+    kind = body.get("type")
+    if kind == "block_actions":
+        actions = body.get("actions")
+        return isinstance(actions, list) and bool(actions) and isinstance(actions[0], dict)
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        return isinstance(view, dict) and isinstance(view.get("type"), str)
+    return True
+
+
 class SlackDesk:
     """Where the support team works: cards, buttons, thread relay and /weerbaar in Slack."""
 
@@ -168,8 +182,7 @@ class SlackDesk:
         except Exception:  # a body slack-bolt cannot even parse: refuse it, do not crash
             log.warning("refused an unreadable Slack request")
             return web.Response(status=400, text="bad request")
-        body = bolt_request.body
-        if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+        if not _routable(bolt_request.body):
             log.warning("refused a Slack request with a malformed body")
             return web.Response(status=400, text="bad request")
         response = await self.bolt.async_dispatch(bolt_request)
