@@ -385,14 +385,15 @@ class Dialogue:
             if isinstance(fits, Valid):
                 await self.engine.answer(ctx)
                 return
-        # A free-text answer ("Bij het gemeentehuis van Heiloo", "Hoi, in Zaanstad") is kept,
-        # whatever greeting the classifier hears in it; only a message that is nothing but a
-        # greeting is answered as one.
+        # A free-text answer ("Bij het gemeentehuis van Heiloo", "Hulp bij het doen van
+        # aangifte") is kept, whatever greeting or topic the classifier hears in it; only a
+        # message that is nothing but a greeting is answered as one, and only a question
+        # ("Hoe doe ik aangifte?") is taken as a side question.
         if slot is not None and slot.type == "text":
             if self._only_a_greeting(ctx.text):
                 await self._interrupt(ctx, "greet")
                 return
-            if intent == "greet":
+            if intent == "greet" or (intent in DIGRESSIONS and "?" not in ctx.text):
                 await self.engine.answer(ctx)
                 return
         if confident and (intent in DIGRESSIONS or intent in ("help", "greet")):

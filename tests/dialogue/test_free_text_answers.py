@@ -93,18 +93,23 @@ async def test_support_need_that_sounds_like_a_greeting_is_kept(chat: Chat, stor
     assert (case.kind, case.story) == ("support", "Even praten, goedemiddag")
 
 
-class SureItIsAGreeting:
-    """The real model, except that whatever is not danger comes out as a sure "greet"."""
+class SureItIs:
+    """The real model, except that whatever is not danger comes out as one sure intent."""
 
-    def __init__(self, nlu: NLU) -> None:
+    def __init__(self, nlu: NLU, intent: str) -> None:
         self.nlu = nlu
+        self.intent = intent
 
     async def parse(self, text: str) -> Parse:
         parse = await self.nlu.parse(text)
         if parse.intent == "emergency":
             return parse
         return replace(
-            parse, intent="greet", confidence=0.95, ranking=(("greet", 0.95),), fallback=False
+            parse,
+            intent=self.intent,
+            confidence=0.95,
+            ranking=((self.intent, 0.95),),
+            fallback=False,
         )
 
     async def aclose(self) -> None:
@@ -114,7 +119,7 @@ class SureItIsAGreeting:
 async def test_a_sure_greeting_only_interrupts_free_text_when_it_is_just_a_greeting(
     store: Store, nlu_model: NLU, knowledge, clock
 ) -> None:
-    dialogue = Dialogue(store, SureItIsAGreeting(nlu_model), Settings(), knowledge, clock)
+    dialogue = Dialogue(store, SureItIs(nlu_model, "greet"), Settings(), knowledge, clock)
     chat = Chat(dialogue)
     await _to_the_place_question(chat)  # the story, too, is kept although called a greeting
     await chat.send("goedemiddag")
@@ -128,3 +133,25 @@ async def test_a_sure_greeting_only_interrupts_free_text_when_it_is_just_a_greet
     await chat.send("hoi daar, zijn we er bijna?")  # a choice question: the classifier decides
     assert "Hallo. We waren nog bezig." in chat.text
     assert "Heb je al aangifte gedaan" in chat.last
+
+
+async def test_a_free_text_answer_about_a_protocol_is_kept_a_question_is_answered(
+    store: Store, nlu_model: NLU, knowledge, clock
+) -> None:
+    dialogue = Dialogue(store, SureItIs(nlu_model, "find_protocol"), Settings(), knowledge, clock)
+    chat = Chat(dialogue)
+    await chat.send("/melden")
+    await chat.send("Hoe doe ik aangifte bij de politie?")  # a question: answered, then on
+    assert "Bron" in chat.text
+    assert "Vertel in je eigen woorden" in chat.last
+    await chat.send("/stop")
+    await chat.press("Ja, stoppen")
+
+    await chat.send("/hulp")
+    await chat.press("Nee")
+    await chat.press("Chatten via deze chat")
+    await chat.send("Hulp bij het doen van aangifte")  # what is needed: kept as the answer
+    assert "Bron" not in chat.text
+    async with store.session() as session:
+        (case,) = list(await store.cases(session))
+    assert (case.kind, case.story) == ("support", "Hulp bij het doen van aangifte")
