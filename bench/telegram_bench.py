@@ -103,7 +103,7 @@ async def _core(
     """The baseline: each turn straight into the core; also the reply count of each step."""
     counts: list[int] = []
 
-    async def ignore(payload: dict[str, Any]) -> None:
+    async def ignore(payload: dict[str, Any], retry: bool) -> None:
         return None
 
     slots = asyncio.Semaphore(SLOTS)

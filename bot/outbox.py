@@ -25,16 +25,19 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
-Sender = Callable[[dict[str, Any]], Awaitable[None]]
+# send(payload, retry): retry is True when an earlier attempt began, whatever became of it (it
+# may have reached the platform unanswered, or the worker died during it).
+Sender = Callable[[dict[str, Any], bool], Awaitable[None]]
 
 
 async def _claim(store: Store, destination: str, reporter_id: int | None, limit: int) -> list[int]:
-    """Lease due messages so no other worker sends them meanwhile."""
+    """Lease due messages so no other worker sends them meanwhile; count the attempt begun."""
     async with store.session() as session:
         due = await store.due_outbox(session, destination, limit=limit, reporter_id=reporter_id)
         until = store.clock.now() + LEASE
         for message in due:
             message.next_attempt_at = until
+            message.attempts += 1
         return [m.id for m in due]
 
 
@@ -60,10 +63,11 @@ async def deliver_due(
             key = message.reporter_id if destination == "user" else None
             if key in blocked and destination == "user":
                 message.next_attempt_at = store.clock.now()
+                message.attempts -= 1  # not attempted after all
                 continue
-            payload = dict(message.payload)
+            payload, retry = dict(message.payload), message.attempts > 1
         try:
-            await send(payload)
+            await send(payload, retry)
         except DeliveryFailed as failure:
             blocked.add(key)
             async with store.session() as session:

@@ -269,7 +269,6 @@ class Store:
 
     async def mark_delivered(self, session: AsyncSession, message: OutboxMessage) -> None:
         message.delivered_at = self.clock.now()
-        message.attempts += 1
         await session.flush()
 
     async def mark_failed(
@@ -280,9 +279,10 @@ class Store:
         *,
         retry_after: float | None = None,
     ) -> None:
-        """Record a failed attempt and back off exponentially (capped at ten minutes)."""
-        message.attempts += 1
-        delay = retry_after if retry_after is not None else min(600.0, 2.0**message.attempts)
+        """Record a failed attempt (counted by its claim); back off 2^attempts s, at most 10 min."""
+        delay = (
+            retry_after if retry_after is not None else min(600.0, 2.0 ** max(1, message.attempts))
+        )
         message.next_attempt_at = self.clock.now() + timedelta(seconds=delay)
         message.last_error = error[:200]
         await session.flush()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from aiohttp import web
 from sqlalchemy import select
 
+from bot.app import App
+from bot.channels.slack import SlackDesk
 from bot.clock import FixedClock
+from bot.scheduler import Scheduler
 from bot.store import OutboxMessage, Store
 from tests.slack.conftest import ANNA, Desk, Reporter, load_case
 
@@ -114,3 +118,25 @@ async def test_the_card_of_a_case_picked_up_meanwhile_shows_it(
     await desk.deliver()
     (card,) = desk.fake.top_level()
     assert "Opgepakt" in str(card.blocks) and "Lokale medewerker" in str(card.blocks)
+
+
+async def test_after_a_restart_a_relay_without_an_answer_is_still_not_relayed_twice(
+    desk: Desk, reporter: Reporter, clock: FixedClock, app: App, scheduler: Scheduler
+) -> None:
+    await reporter.ask_for_support()
+    await desk.deliver()
+    (card,) = desk.fake.top_level()
+    await desk.team.reply(ANNA, card.ts, "Hoi, hoe gaat het?")
+    await reporter.say("Het gaat wel, dank je")
+    desk.fake.hang_next(1, processed=True, method="chat.postMessage")
+    assert await desk.deliver() == 1  # the card refresh went out; the relay did not answer
+
+    # A new process knows nothing of that attempt but what the outbox says.
+    restarted = SlackDesk(app, web.Application(), scheduler=scheduler, poll_seconds=None)
+    await restarted.start()
+    try:
+        clock.advance(timedelta(seconds=2))
+        assert await restarted.deliver() == 1
+    finally:
+        await restarted.stop()
+    assert [m.text for m in desk.fake.thread(card.ts)] == ["*Melder:* Het gaat wel, dank je"]

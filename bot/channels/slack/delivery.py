@@ -56,22 +56,25 @@ class Delivery:
         self.settings = settings
         self.scheduler = scheduler
         self.channel = settings.slack_support_channel
-        self._uncertain: set[str] = set()  # keys of posts that may have arrived unanswered
         self._failures = 0
         self._down_until: datetime | None = None
 
-    async def send(self, payload: dict[str, Any]) -> None:
-        """Deliver one payload; raises DeliveryFailed to have the outbox try again later."""
+    async def send(self, payload: dict[str, Any], retry: bool = False) -> None:
+        """Deliver one payload; raises DeliveryFailed to have the outbox try again later.
+
+        On a retry every post is first looked up by its key: an earlier attempt may have reached
+        Slack unanswered, or a worker may have died between posting and recording it.
+        """
         kind = payload.get("kind", "escalation")
         if kind == "digest":
-            await self._digest(payload)
+            await self._digest(payload, retry)
             return
         ref = payload.get("case")
         if not isinstance(ref, str):
             log.warning("support payload without a case dropped (kind %s)", kind)
             return
         if kind in ("escalation", "card"):
-            await self._card(ref, place=kind == "escalation")
+            await self._card(ref, place=kind == "escalation", retry=retry)
         elif kind == "relay":
             text = f"*Melder:* {cards.escape(str(payload.get('text', '')))}"
             if payload.get("emergency"):
@@ -79,22 +82,23 @@ class Delivery:
                     ":rotating_light: *Mogelijk acuut gevaar.* De melder kreeg het advies "
                     f"112 te bellen.\n{text}"
                 )
-            await self._in_thread(ref, payload, text)
+            await self._in_thread(ref, payload, text, retry=retry)
         elif kind == "note":
-            await self._in_thread(ref, payload, cards.escape(str(payload.get("text", ""))))
+            text = cards.escape(str(payload.get("text", "")))
+            await self._in_thread(ref, payload, text, retry=retry)
             await self._card(ref, place=False)
         elif kind == "reescalation":
-            await self._reescalation(ref, payload)
+            await self._reescalation(ref, payload, retry)
         elif kind == "checkin":
-            await self._checkin_answer(ref, payload)
+            await self._checkin_answer(ref, payload, retry)
         elif kind == "reminder":
-            await self._reminder(ref, payload)
+            await self._reminder(ref, payload, retry)
         else:
             log.warning("support payload of unknown kind %r dropped", kind)
 
     # --- what each payload does ----------------------------------------------------------
 
-    async def _card(self, ref: str, *, place: bool) -> None:
+    async def _card(self, ref: str, *, place: bool, retry: bool = False) -> None:
         """Post the case's card the first time, update it in place after that."""
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
@@ -110,7 +114,7 @@ class Delivery:
                 if channel is None:
                     case.slack_channel = channel = self.channel  # marks that posting began
                 else:
-                    self._uncertain.add(_card_key(ref))  # an earlier attempt may have arrived
+                    retry = True  # an earlier attempt may have arrived
             oldest = case.created_at.timestamp() - 60
         if ts is not None:
             try:
@@ -125,12 +129,14 @@ class Delivery:
                 if refused.code != "message_not_found":
                     raise
                 await self._forget_card(ref)  # someone deleted the card: place a new one
-                await self._card(ref, place=True)
+                await self._card(ref, place=True, retry=retry)
                 return
             if place and status == "open":  # an earlier attempt may have stopped short of this
                 await escalation.ensure_watched(self.scheduler, ref, urgency)
             return
-        ts = await self._post(channel, _card_key(ref), card.text, card.blocks, oldest=oldest)
+        ts = await self._post(
+            channel, _card_key(ref), card.text, card.blocks, oldest=oldest, retry=retry
+        )
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
             assert case is not None
@@ -163,7 +169,13 @@ class Delivery:
             return case, case.slack_channel, case.slack_ts
 
     async def _in_thread(
-        self, ref: str, payload: dict[str, Any], text: str, *, broadcast: bool = False
+        self,
+        ref: str,
+        payload: dict[str, Any],
+        text: str,
+        *,
+        broadcast: bool = False,
+        retry: bool = False,
     ) -> None:
         case, channel, ts = await self._thread_of(ref)
         if case is None:
@@ -175,9 +187,9 @@ class Delivery:
             payload.get("key")
             or f"{payload.get('kind')}:{ref}:{sha256(text.encode()).hexdigest()[:16]}"
         )
-        await self._post(channel, key, text, thread_ts=ts, broadcast=broadcast)
+        await self._post(channel, key, text, thread_ts=ts, broadcast=broadcast, retry=retry)
 
-    async def _reescalation(self, ref: str, payload: dict[str, Any]) -> None:
+    async def _reescalation(self, ref: str, payload: dict[str, Any], retry: bool) -> None:
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
             if case is None or case.status != "open":
@@ -191,9 +203,9 @@ class Delivery:
             )
         if self.settings.slack_oncall_group:
             text = f"<!subteam^{self.settings.slack_oncall_group}> {text}"
-        await self._in_thread(ref, payload, text, broadcast=True)
+        await self._in_thread(ref, payload, text, broadcast=True, retry=retry)
 
-    async def _checkin_answer(self, ref: str, payload: dict[str, Any]) -> None:
+    async def _checkin_answer(self, ref: str, payload: dict[str, Any], retry: bool) -> None:
         """A worrying answer to a check-in: in the thread and the channel, for the owner."""
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
@@ -203,10 +215,10 @@ class Delivery:
         oncall = self.settings.slack_oncall_group
         who = cards.owner_text(owner) if owner else (f"<!subteam^{oncall}>" if oncall else "")
         text = f"{who} {cards.escape(str(payload.get('text', '')))}".strip()
-        await self._in_thread(ref, payload, text, broadcast=True)
+        await self._in_thread(ref, payload, text, broadcast=True, retry=retry)
         await self._card(ref, place=False)
 
-    async def _reminder(self, ref: str, payload: dict[str, Any]) -> None:
+    async def _reminder(self, ref: str, payload: dict[str, Any], retry: bool) -> None:
         """The owner's reminder: in the card's thread, or in the channel when there is no card."""
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
@@ -216,13 +228,20 @@ class Delivery:
             channel, ts = case.slack_channel, case.slack_ts
         key = str(payload.get("key") or f"reminder:{ref}")
         if channel and ts:
-            await self._post(channel, key, reminder.text, reminder.blocks, thread_ts=ts)
+            await self._post(
+                channel, key, reminder.text, reminder.blocks, thread_ts=ts, retry=retry
+            )
         else:
             await self._post(
-                self.channel, key, reminder.text, reminder.blocks, oldest=self._day_ago()
+                self.channel,
+                key,
+                reminder.text,
+                reminder.blocks,
+                oldest=self._day_ago(),
+                retry=retry,
             )
 
-    async def _digest(self, payload: dict[str, Any]) -> None:
+    async def _digest(self, payload: dict[str, Any], retry: bool) -> None:
         """The daily list of open cases nobody has picked up, as they are when it is posted."""
         refs = [ref for ref in payload.get("cases") or [] if isinstance(ref, str)]
         async with self.store.session() as session:
@@ -232,7 +251,9 @@ class Delivery:
         if not unowned:
             return  # everything was picked up meanwhile
         key = str(payload.get("key") or "digest")
-        await self._post(self.channel, key, listed.text, listed.blocks, oldest=self._day_ago())
+        await self._post(
+            self.channel, key, listed.text, listed.blocks, oldest=self._day_ago(), retry=retry
+        )
 
     def _day_ago(self) -> float:
         return (self.store.clock.now() - timedelta(days=1)).timestamp()
@@ -249,12 +270,12 @@ class Delivery:
         thread_ts: str | None = None,
         broadcast: bool = False,
         oldest: float | None = None,
+        retry: bool = False,
     ) -> str:
-        """Post once: after an unanswered attempt, look for the message before posting again."""
-        if key in self._uncertain:
+        """Post once: on a retry, look for the message before posting again."""
+        if retry:
             found = await self._find(channel, key, thread_ts, oldest)
             if found is not None:
-                self._uncertain.discard(key)
                 return found
         arguments: dict[str, Any] = {
             "channel": channel,
@@ -268,12 +289,7 @@ class Delivery:
         if thread_ts is not None:
             arguments["thread_ts"] = thread_ts
             arguments["reply_broadcast"] = broadcast
-        try:
-            response = await self._call(self.client.chat_postMessage, **arguments)
-        except SlackUnreachable:
-            self._uncertain.add(key)
-            raise
-        self._uncertain.discard(key)
+        response = await self._call(self.client.chat_postMessage, **arguments)
         return str(response["ts"])
 
     async def _find(

@@ -376,8 +376,11 @@ class TelegramChannel:
         if reporter is not None:
             await deliver_due(self.store, "user", self.send, reporter_id=reporter)
 
-    async def send(self, payload: dict[str, Any]) -> None:
-        """Send one outbox message; DeliveryFailed when Telegram should be tried again later."""
+    async def send(self, payload: dict[str, Any], retry: bool = False) -> None:
+        """Send one outbox message; DeliveryFailed when Telegram should be tried again later.
+
+        A retry is sent as it is: the Bot API cannot look up whether an earlier attempt arrived.
+        """
         user = str(payload.get("user", ""))
         chat_id = chat_of(user)
         if chat_id is None:
