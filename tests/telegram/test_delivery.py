@@ -67,6 +67,39 @@ async def test_an_update_seen_before_a_restart_is_not_handled_again(
     assert texts[0].startswith(WELCOME) and texts[2].startswith(HELP)
 
 
+async def test_updates_queued_in_a_process_that_dies_are_handled_by_the_next_once(
+    fake: FakeTelegram, make_app: Callable[..., App]
+) -> None:
+    first = TelegramChannel(make_app(), poll_timeout=1, retry_interval=0.02)
+    await first.start()
+    downloading = fake.hold("getFile")  # the photo's turn hangs; the texts queue behind it
+    photo = await fake.send_photo(4545, b"\x89PNG" + b"0" * 500)
+    await fake.send_text(4545, "/help")
+    last = await fake.send_text(4545, "/privacy")
+    await fake.send_text(4646, "/start")  # another chat: handled meanwhile
+    await fake.wait_sent(4646, 1)
+    await eventually(lambda: first.newest_update >= last["update_id"])
+    await eventually(lambda: not first.lanes.busy(4646))
+
+    # The process dies: the turn in progress and the queued ones end without a word.
+    await first.lanes.close()
+    await first.stop(grace=0)
+    assert fake.sent(4545) == []
+
+    downloading.set()
+    second = TelegramChannel(make_app(), poll_timeout=1, retry_interval=0.02)
+    await second.start()
+    try:
+        await fake.wait_sent(4545, 3)
+        await Person(fake, second, 4646).say("/help")
+    finally:
+        await second.stop()
+    texts = fake.texts(4545)
+    assert len(texts) == 3 and texts[1].startswith(HELP) and texts[2].startswith(PRIVACY)
+    assert [t[:20] for t in fake.texts(4646)] == [WELCOME[:20], HELP[:20]]  # /start once
+    assert photo["update_id"] < last["update_id"]
+
+
 async def test_429_is_retried_after_retry_after_and_order_is_kept(
     fake: FakeTelegram, person: Person, store: Store, clock: FixedClock
 ) -> None:

@@ -27,7 +27,7 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder
 
 from bot.app import App
 from bot.channels.telegram import pending
@@ -68,6 +68,7 @@ COMMANDS = (
 ALLOWED_UPDATES = ("message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
+BUSY_POLL_SECONDS = 0.1  # the least time between getUpdates calls while many turns run
 TYPING_EVERY = 4.0  # Telegram shows a chat action for about five seconds
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -137,15 +138,12 @@ class TelegramChannel:
         )
         if base := settings.telegram_api_base_url:
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-        if self.webhook_url:
-            if web is None:
-                raise ValueError("TELEGRAM_WEBHOOK_URL: webhook mode needs the shared web server")
-            builder = builder.updater(None)
-        self.ptb = builder.build()
+        if self.webhook_url and web is None:
+            raise ValueError("TELEGRAM_WEBHOOK_URL: webhook mode needs the shared web server")
+        # Updates come in through our own polling loop or the webhook, not PTB's updater: an
+        # update is confirmed to Telegram only once its turn is stored (see _poll).
+        self.ptb = builder.updater(None).build()
         self.bot = self.ptb.bot
-        # Updates are taken one by one and only queued here; ChatLanes gives the concurrency.
-        self.ptb.add_handler(TypeHandler(Update, self._on_update))
-        self.ptb.add_error_handler(self._on_error)
         self.secret = webhook_secret(settings)
         self.webhook_path: str | None = None
         if self.webhook_url and web is not None:
@@ -158,6 +156,7 @@ class TelegramChannel:
         self._retrying: set[int] = set()
         self._keyboards: dict[int, set[int]] = {}  # chat id -> messages with a keyboard
         self._retry_task: asyncio.Task[None] | None = None
+        self._poll_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -171,13 +170,8 @@ class TelegramChannel:
                 self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES
             )
         else:
-            assert self.ptb.updater is not None
-            await self.ptb.updater.start_polling(
-                poll_interval=0,
-                timeout=timedelta(seconds=self.poll_timeout),
-                allowed_updates=ALLOWED_UPDATES,
-                bootstrap_retries=3,
-            )
+            await self.bot.delete_webhook()  # getUpdates works only without a webhook
+            self._poll_task = asyncio.create_task(self._poll())
         self._retry_task = asyncio.create_task(self._retry_loop())
         log.info("telegram channel started (%s)", "webhook" if self.webhook_url else "polling")
 
@@ -185,10 +179,12 @@ class TelegramChannel:
         """Stop taking updates, let running turns finish (up to `grace` seconds), shut down."""
         self._accepting = False
         self._stopping.set()
+        if self._poll_task is not None:
+            self._poll_task.cancel()  # waits in a long poll; unconfirmed updates come again
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poll_task
         if self._retry_task is not None:
             await self._retry_task  # never cancelled halfway through a database call
-        if self.ptb.updater is not None and self.ptb.updater.running:
-            await self.ptb.updater.stop()
         if self.ptb.running:
             await self.ptb.stop()
         try:
@@ -226,9 +222,53 @@ class TelegramChannel:
             return aiohttp.web.Response(status=503)
         return aiohttp.web.Response()
 
-    async def _on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert isinstance(update, Update)
-        self._accept(update)
+    async def _poll(self) -> None:
+        """Long-poll getUpdates; confirm an update to Telegram only once its turn is stored.
+
+        Telegram forgets the updates below the offset of the next call, so the offset moves
+        past an update only when it and every update before it are handled. A process that
+        dies with updates still queued gets them again after a restart, and the turns that were
+        stored already are recognised (see _turn): every message is handled, and only once.
+        """
+        taken: dict[int, asyncio.Future[None]] = {}  # fetched, not yet confirmed
+        offset: int | None = None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset,
+                    timeout=timedelta(seconds=0 if taken else self.poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            except TelegramError as error:
+                log.warning("telegram getUpdates failed (%s); trying again", type(error).__name__)
+                await asyncio.sleep(_seconds(getattr(error, "retry_after", None) or 1.0))
+                continue
+            for update in updates:
+                if update.update_id not in taken and (offset is None or update.update_id >= offset):
+                    taken[update.update_id] = loop.create_future()
+                    self._accept(update, taken[update.update_id])
+            failed = False
+            for update_id in sorted(taken):
+                handled = taken[update_id]
+                if not handled.done():
+                    break
+                del taken[update_id]
+                if handled.exception() is not None:
+                    failed = True  # not stored: fetched and tried again from here
+                    break
+                offset = update_id + 1
+            if failed:
+                await asyncio.sleep(1.0)
+            elif taken:
+                # Turns are running, and Telegram hands their updates back until they are
+                # confirmed: wait for one to end; when many run, gather a few more endings
+                # first, so a busy bot does not fetch the same updates on every turn.
+                await asyncio.wait(
+                    list(taken.values()), timeout=0.25, return_when=asyncio.FIRST_COMPLETED
+                )
+                if len(taken) > 1:
+                    await asyncio.sleep(BUSY_POLL_SECONDS)
 
     def _accept(self, update: Update, handled: asyncio.Future[None] | None = None) -> None:
         """Queue the update in its chat's lane; `handled` gets the outcome of its turn."""
@@ -252,10 +292,6 @@ class TelegramChannel:
                 handled.set_result(None)
 
         self.lanes.submit(chat.id, job)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if context.error is not None:
-            log.error("telegram error: %s", safe_trace(context.error))
 
     async def _turn(self, update: Update) -> None:
         """One update of one chat: to the core, then deliver what it queued."""
