@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
+from telegram import Update
 
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
@@ -98,6 +99,33 @@ async def test_updates_queued_in_a_process_that_dies_are_handled_by_the_next_onc
     assert len(texts) == 3 and texts[1].startswith(HELP) and texts[2].startswith(PRIVACY)
     assert [t[:20] for t in fake.texts(4646)] == [WELCOME[:20], HELP[:20]]  # /start once
     assert photo["update_id"] < last["update_id"]
+
+
+async def test_an_update_whose_turn_always_fails_is_tried_three_times_then_passed_over(
+    fake: FakeTelegram, make_app: Callable[..., App]
+) -> None:
+    channel = TelegramChannel(make_app(), poll_timeout=1, retry_interval=0.02)
+    real_turn = channel._turn
+    tries: list[int] = []
+
+    async def turn(update: Update) -> None:
+        if update.effective_chat is not None and update.effective_chat.id == 4747:
+            tries.append(update.update_id)
+            raise RuntimeError("this update cannot be handled")
+        await real_turn(update)
+
+    channel._turn = turn  # type: ignore[method-assign]
+    await channel.start()
+    try:
+        await fake.send_text(4747, "/start")
+        await Person(fake, channel, 4848).say("/help")
+        await eventually(lambda: len(tries) == 3, timeout=10)
+        await Person(fake, channel, 4848).say("/privacy")  # the bot goes on with the rest
+    finally:
+        await channel.stop()
+    assert len(set(tries)) == 1 and len(tries) == 3
+    texts = fake.texts(4848)
+    assert texts[0].startswith(HELP) and texts[1].startswith(PRIVACY)
 
 
 async def test_429_is_retried_after_retry_after_and_order_is_kept(

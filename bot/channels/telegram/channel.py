@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import os
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from datetime import timedelta
@@ -69,6 +70,7 @@ ALLOWED_UPDATES = ("message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 BUSY_POLL_SECONDS = 0.1  # the least time between getUpdates calls while many turns run
+POLL_TRIES = 3  # times an update whose turn failed is fetched and tried again
 TYPING_EVERY = 4.0  # Telegram shows a chat action for about five seconds
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -231,6 +233,7 @@ class TelegramChannel:
         stored already are recognised (see _turn): every message is handled, and only once.
         """
         taken: dict[int, asyncio.Future[None]] = {}  # fetched, not yet confirmed
+        failures: Counter[int] = Counter()  # a turn that fails every time must not stall the rest
         offset: int | None = None
         loop = asyncio.get_running_loop()
         while True:
@@ -255,8 +258,12 @@ class TelegramChannel:
                     break
                 del taken[update_id]
                 if handled.exception() is not None:
-                    failed = True  # not stored: fetched and tried again from here
-                    break
+                    failures[update_id] += 1
+                    if failures[update_id] < POLL_TRIES:
+                        failed = True  # not stored: fetched and tried again from here
+                        break
+                    log.error("telegram update %s failed %d times; skipped", update_id, POLL_TRIES)
+                failures.pop(update_id, None)
                 offset = update_id + 1
             if failed:
                 await asyncio.sleep(1.0)
