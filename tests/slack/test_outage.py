@@ -89,9 +89,8 @@ async def test_a_timeout_before_slack_posted_posts_once(
     assert desk.fake.calls["chat.postMessage"] == 3
 
 
-async def test_a_relay_without_an_answer_is_not_relayed_twice(
-    desk: Desk, reporter: Reporter, clock: FixedClock
-) -> None:
+async def _relay_posted_without_an_answer(desk: Desk, reporter: Reporter) -> str:
+    """A reporter's message posted to the card's thread, Slack's answer lost; the card's ts."""
     await reporter.ask_for_support()
     await desk.deliver()
     (card,) = desk.fake.top_level()
@@ -99,10 +98,17 @@ async def test_a_relay_without_an_answer_is_not_relayed_twice(
     await reporter.say("Het gaat wel, dank je")
     desk.fake.hang_next(1, processed=True, method="chat.postMessage")
     assert await desk.deliver() == 1  # the card refresh went out; the relay did not answer
+    return card.ts
+
+
+async def test_a_relay_without_an_answer_is_not_relayed_twice(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    card_ts = await _relay_posted_without_an_answer(desk, reporter)
     clock.advance(timedelta(seconds=2))
     assert await desk.deliver() == 1
     assert desk.fake.calls["conversations.replies"] == 1
-    assert [m.text for m in desk.fake.thread(card.ts)] == ["*Melder:* Het gaat wel, dank je"]
+    assert [m.text for m in desk.fake.thread(card_ts)] == ["*Melder:* Het gaat wel, dank je"]
 
 
 async def test_the_card_of_a_case_picked_up_meanwhile_shows_it(
@@ -123,13 +129,7 @@ async def test_the_card_of_a_case_picked_up_meanwhile_shows_it(
 async def test_after_a_restart_a_relay_without_an_answer_is_still_not_relayed_twice(
     desk: Desk, reporter: Reporter, clock: FixedClock, app: App, scheduler: Scheduler
 ) -> None:
-    await reporter.ask_for_support()
-    await desk.deliver()
-    (card,) = desk.fake.top_level()
-    await desk.team.reply(ANNA, card.ts, "Hoi, hoe gaat het?")
-    await reporter.say("Het gaat wel, dank je")
-    desk.fake.hang_next(1, processed=True, method="chat.postMessage")
-    assert await desk.deliver() == 1  # the card refresh went out; the relay did not answer
+    card_ts = await _relay_posted_without_an_answer(desk, reporter)
 
     # A new process knows nothing of that attempt but what the outbox says.
     restarted = SlackDesk(app, web.Application(), scheduler=scheduler, poll_seconds=None)
@@ -139,4 +139,4 @@ async def test_after_a_restart_a_relay_without_an_answer_is_still_not_relayed_tw
         assert await restarted.deliver() == 1
     finally:
         await restarted.stop()
-    assert [m.text for m in desk.fake.thread(card.ts)] == ["*Melder:* Het gaat wel, dank je"]
+    assert [m.text for m in desk.fake.thread(card_ts)] == ["*Melder:* Het gaat wel, dank je"]
