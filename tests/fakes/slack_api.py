@@ -3,7 +3,8 @@
 It answers the methods the support desk uses, keeps what was posted per channel and thread,
 counts every call, and fails the next calls on request (5xx, 429 with Retry-After, or no
 answer at all: with `processed=True` the call takes effect first, as when Slack did post but
-the answer got lost). It also serves response_url posts and a Socket Mode WebSocket.
+the answer got lost). It also serves response_url posts, file uploads (files.upload v2: an
+upload URL, the bytes, then completion into a channel or thread) and a Socket Mode WebSocket.
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ class Posted:
 
 
 @dataclass
+class Uploaded:
+    """A file shared through files.completeUploadExternal."""
+
+    file_id: str
+    channel: str
+    filename: str
+    content: bytes
+    title: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass
 class Fault:
     """What the next matching call gets instead of a normal answer."""
 
@@ -94,6 +108,9 @@ class FakeSlack:
         self.messages: list[Posted] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []
+        self.published: list[dict[str, Any]] = []  # views.publish: {"user_id", "view"}
+        self.uploads: list[Uploaded] = []
+        self._files: dict[str, dict[str, Any]] = {}  # file_id -> filename, length, content
         self.responses: list[dict[str, Any]] = []
         self.acks: dict[str, dict[str, Any]] = {}
         self.connections = 0
@@ -114,6 +131,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -282,6 +300,74 @@ class FakeSlack:
         view = self._json(params.get("view"))
         self.views.append(view)
         return {"ok": True, "view": {"id": f"V{len(self.views):08d}", **view}}
+
+    def _views_publish(self, params: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        if params.get("user_id") not in self.users and params.get("user_id") not in self.members:
+            return {"ok": False, "error": "user_not_found"}
+        view = self._json(params.get("view"))
+        self.published.append({"user_id": params["user_id"], "view": view})
+        return {"ok": True, "view": {"id": f"V{len(self.published):08d}", **view}}
+
+    def _conversations_open(self, params: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        user = str(params.get("users", ""))
+        if user not in self.users and user not in self.members:
+            return {"ok": False, "error": "user_not_found"}
+        channel = "D" + user.removeprefix("U")
+        self.channels.add(channel)
+        return {"ok": True, "channel": {"id": channel}}
+
+    def _files_getUploadURLExternal(
+        self, params: dict[str, Any], request: web.Request
+    ) -> dict[str, Any]:
+        if not params.get("filename") or not str(params.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = "F" + uuid.uuid4().hex[:10].upper()
+        self._files[file_id] = {
+            "filename": str(params["filename"]),
+            "length": int(params["length"]),
+            "content": None,
+        }
+        upload_url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+        return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.calls["upload"] += 1
+        pending = self._files.get(request.match_info["file_id"])
+        if pending is None:
+            return web.Response(status=404, text="unknown file")
+        pending["content"] = await request.read()
+        return web.Response(text="OK - " + str(len(pending["content"])))
+
+    def _files_completeUploadExternal(
+        self, params: dict[str, Any], request: web.Request
+    ) -> dict[str, Any]:
+        channel = params.get("channel_id")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts and not any(m.ts == thread_ts for m in self.messages):
+            return {"ok": False, "error": "thread_not_found"}
+        files = self._json(params.get("files")) or []
+        done = []
+        for item in files:
+            pending = self._files.get(item.get("id"))
+            if pending is None or pending["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            if len(pending["content"]) != pending["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            self.uploads.append(
+                Uploaded(
+                    file_id=item["id"],
+                    channel=str(channel),
+                    filename=pending["filename"],
+                    content=pending["content"],
+                    title=item.get("title"),
+                    thread_ts=thread_ts,
+                    initial_comment=params.get("initial_comment") or None,
+                )
+            )
+            done.append({"id": item["id"], "name": pending["filename"], "title": item.get("title")})
+        return {"ok": True, "files": done}
 
     def _users_info(self, params: dict[str, Any], request: web.Request) -> dict[str, Any]:
         user = self.users.get(str(params.get("user")))
