@@ -285,6 +285,10 @@ class Dialogue:
             if not actions.show_entry(ctx, value):
                 ctx.say(self.text("expired_button"))
             await self.engine.reask(ctx, prefix_key="resume")
+        elif kind == "meer":
+            if not actions.show_more(ctx, value):
+                ctx.say(self.text("expired_button"))
+            await self.engine.reask(ctx, prefix_key="resume")
         elif kind == "case":
             if not await actions.show_case(ctx, value):
                 ctx.say(self.text("expired_button"))

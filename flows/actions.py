@@ -310,26 +310,46 @@ def _knowledge_buttons(
     return buttons
 
 
+def _say_entry(
+    ctx: TurnContext, entry: Any, role: str | None = None, extra: tuple[Button, ...] = ()
+) -> None:
+    """The first answer of an entry, with a button for the rest."""
+    from knowledge import render
+
+    more = (Button(_text(ctx, None, "knowledge_more"), f"meer:{entry.id}"),)
+    ctx.say(render(entry, role=role), [*(more if entry.has_more else ()), *extra])
+
+
 def show_entry(ctx: TurnContext, entry_id: str, flow: Flow | None = None) -> bool:
     """Say one knowledge entry; False when it does not exist."""
-    from knowledge import render
+    entry = ctx.knowledge.get(entry_id)
+    if entry is None:
+        return False
+    _say_entry(ctx, entry, ctx.reporter.role)
+    return True
+
+
+def show_more(ctx: TurnContext, entry_id: str) -> bool:
+    """Say the rest of one knowledge entry; False when it does not exist."""
+    from knowledge import render_more
 
     entry = ctx.knowledge.get(entry_id)
     if entry is None:
         return False
-    ctx.say(render(entry))
+    ctx.say(render_more(entry))
     return True
 
 
-def _answer(ctx: TurnContext, flow: Flow, hits: list[Any], other_payload: str) -> None:
-    from knowledge import render
-
+def _answer(
+    ctx: TurnContext, flow: Flow, hits: list[Any], other_payload: str, role: str | None = None
+) -> None:
     best, more = hits[0], hits[1:3]
     if more:
-        ctx.say(render(best.entry))
+        _say_entry(ctx, best.entry, role)
         ctx.say(_text(ctx, flow, "more"), _knowledge_buttons(ctx, more, flow, other_payload))
     else:
-        ctx.say(render(best.entry), [Button(_text(ctx, None, "fallback_other"), other_payload)])
+        other = Button(_text(ctx, None, "fallback_other"), other_payload)
+        _say_entry(ctx, best.entry, role, (other,))
 
 
 def _typed_question(ctx: TurnContext) -> str | None:
@@ -389,7 +409,7 @@ async def answer_training(ctx: TurnContext, frame: Frame, flow: Flow) -> str | N
     if not hits:
         ctx.say(_text(ctx, flow, "nothing_found"))
         return END
-    _answer(ctx, flow, hits, "intent:find_protocol")
+    _answer(ctx, flow, hits, "intent:find_protocol", role)
     return END
 
 

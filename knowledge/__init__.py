@@ -2,7 +2,7 @@
 
 from knowledge.base import Knowledge
 from knowledge.model import KINDS, ROLES, TOPICS, Contact, Entry, Hit, KnowledgeError
-from knowledge.render import render
+from knowledge.render import render, render_more
 
 __all__ = [
     "KINDS",
@@ -14,4 +14,5 @@ __all__ = [
     "Knowledge",
     "KnowledgeError",
     "render",
+    "render_more",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from knowledge.base import Knowledge
 from knowledge.model import KINDS, ROLES, TOPICS, KnowledgeError
-from knowledge.render import render
+from knowledge.render import render, render_more
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=3)
     show = commands.add_parser("show", help="print an entry as the chat shows it")
     show.add_argument("id")
+    show.add_argument("--role", choices=ROLES, help="the answer as someone in this role sees it")
     commands.add_parser("check", help="check all content; exit 1 on problems")
     return parser
 
@@ -47,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if entry is None:
             print(f"no entry {args.id!r}", file=sys.stderr)
             return 1
-        print(render(entry))
+        print(render(entry, role=args.role))
+        if entry.has_more:
+            print(f"\n[Meer uitleg]\n{render_more(entry)}")
         return 0
     if args.limit < 1:
         print("--limit must be at least 1", file=sys.stderr)

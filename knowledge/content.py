@@ -12,14 +12,28 @@ from typing import Any
 import yaml
 
 from knowledge.model import KINDS, ROLES, TOPICS, Contact, Entry, KnowledgeError
+from knowledge.render import render
 
 FOLDERS = {"protocol": "protocols", "training": "training"}
 TRAINING_FIELDS = ("audience", "format", "provider", "how_to_join")
+# What cannot be verified is left out, so a training may name no provider.
+REQUIRED_TRAINING_FIELDS = ("audience", "format", "how_to_join")
 REQUIRED_FIELDS = ("id", "kind", "title", "topics", "sources", "reviewed")
-KNOWN_FIELDS = frozenset(REQUIRED_FIELDS + TRAINING_FIELDS + ("roles", "keywords", "contacts"))
+KNOWN_FIELDS = frozenset(
+    REQUIRED_FIELDS + TRAINING_FIELDS + ("roles", "keywords", "contacts", "call", "for_roles")
+)
 MAX_TITLE = 80
 MAX_ANSWER = 600
 MAX_STEP = 300
+MAX_FOR_ROLE = 200
+MAX_NOW_STEPS = 4
+# The first answer, as the chat shows it, fits on a phone screen.
+MAX_FIRST_ANSWER = 500
+MORE_HEADING = "## Meer"
+# A source is a real link: https, a host, a path; no shortened paths or short names.
+_SOURCE = re.compile(r"https://(?:[a-z0-9-]+\.)+[a-z]{2,}(?:/[^\s]*)?", re.I)
+# Words that mark something as unchecked: such a fact is left out, not shown.
+_UNVERIFIED = re.compile(r"niet bevestigd", re.I)
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n(.*)\Z", re.S)
 _STEP = re.compile(r"(\d+)\.\s+(\S.*)")
@@ -165,8 +179,8 @@ def read_synonyms(root: Path) -> dict[str, tuple[str, ...]]:
     return synonyms
 
 
-def _parse_body(body: str, problems: list[str]) -> tuple[str, tuple[str, ...]]:
-    """Split the Markdown body into the answer paragraph and the numbered steps."""
+def _parse_part(body: str, problems: list[str], *, part: str) -> tuple[str, tuple[str, ...]]:
+    """One part of the body: a paragraph, then numbered steps."""
     paragraphs: list[list[str]] = [[]]
     steps: list[str] = []
     for line in body.splitlines():
@@ -186,18 +200,79 @@ def _parse_body(body: str, problems: list[str]) -> tuple[str, tuple[str, ...]]:
             paragraphs[-1].append(line.strip())
     paragraphs = [p for p in paragraphs if p]
     if len(paragraphs) > 1:
-        problems.append("the answer must be one paragraph before the steps")
+        problems.append(f"{part}: one paragraph before the steps")
     answer = " ".join(paragraphs[0]) if paragraphs else ""
-    if not answer:
-        problems.append("missing the answer paragraph")
-    elif len(answer) > MAX_ANSWER:
-        problems.append(f"the answer is {len(answer)} characters; keep it under {MAX_ANSWER}")
-    if not steps:
-        problems.append("missing numbered steps")
+    if len(answer) > MAX_ANSWER:
+        problems.append(f"{part}: {len(answer)} characters; keep it under {MAX_ANSWER}")
     for number, text in enumerate(steps, 1):
         if len(text) > MAX_STEP:
             problems.append(f"step {number} is {len(text)} characters; keep it under {MAX_STEP}")
     return answer, tuple(steps)
+
+
+def _parse_body(
+    body: str, kind: str, problems: list[str]
+) -> tuple[str, tuple[str, ...], str | None, tuple[str, ...]]:
+    """The answer and what to do now; after a '## Meer' line, the rest."""
+    first, heading, rest = body.partition(f"\n{MORE_HEADING}\n")
+    if MORE_HEADING in first:
+        problems.append(f"'{MORE_HEADING}' must stand on a line of its own")
+    answer, steps = _parse_part(first, problems, part="the answer")
+    more, more_steps = _parse_part(rest, problems, part="the part after 'Meer'")
+    if not answer:
+        problems.append("missing the answer paragraph")
+    if not steps:
+        problems.append("missing numbered steps")
+    elif kind == "protocol" and len(steps) > MAX_NOW_STEPS:
+        problems.append(
+            f"{len(steps)} steps before '{MORE_HEADING}'; give at most {MAX_NOW_STEPS} "
+            "and put the rest after it"
+        )
+    if heading and not (more or more_steps):
+        problems.append(f"nothing after '{MORE_HEADING}'")
+    return answer, steps, more or None, more_steps
+
+
+def _parse_sources(value: Any, problems: list[str]) -> tuple[str, ...]:
+    sources = _texts(value or [])
+    if sources is None:
+        problems.append("sources must be a list of text")
+        return ()
+    for source in sources:
+        if not _SOURCE.fullmatch(source) or "..." in source or "…" in source:
+            problems.append(f"source {source!r} is not a full https:// link")
+    return sources
+
+
+def _parse_call(value: Any, contacts: tuple[Contact, ...], problems: list[str]) -> Contact | None:
+    """The one number that matters: a phone of one of the entry's contacts."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append("call must be a quoted phone number")
+        return None
+    for contact in contacts:
+        if contact.phone and digits(contact.phone) == digits(value):
+            return contact
+    problems.append(f"call {value} is not the phone of one of the entry's contacts")
+    return None
+
+
+def _parse_for_roles(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(
+        isinstance(v, str) and v.strip() for v in value.values()
+    ):
+        problems.append("for_roles must map a role to one sentence")
+        return ()
+    wrong = [str(role) for role in value if role not in ROLES]
+    if wrong:
+        problems.append(f"unknown for_roles: {', '.join(wrong)} (allowed: {', '.join(ROLES)})")
+    for role, text in value.items():
+        if len(text) > MAX_FOR_ROLE:
+            problems.append(f"for_roles {role}: keep it under {MAX_FOR_ROLE} characters")
+    return tuple((str(role), text.strip()) for role, text in value.items())
 
 
 def _parse_contacts(value: Any, allow: AllowList, problems: list[str]) -> tuple[Contact, ...]:
@@ -227,10 +302,11 @@ def _parse_contacts(value: Any, allow: AllowList, problems: list[str]) -> tuple[
             problems.append(f"contact {listed.name!r}: phone {phone} is not in contacts.yml")
         if url and url not in listed.urls:
             problems.append(f"contact {listed.name!r}: url {url} is not in contacts.yml")
-        if listed.caveat and (phone or not note) and listed.caveat not in (note or ""):
+        caveat = listed.caveat if phone or not note else None
+        if caveat and caveat not in (note or ""):
             # An unchecked number is never shown without its warning.
-            note = f"{note} {listed.caveat}" if note else listed.caveat
-        contacts.append(Contact(listed.name, phone, url, note))
+            note = f"{note} {caveat}" if note else caveat
+        contacts.append(Contact(listed.name, phone, url, note, caveat))
     return tuple(contacts)
 
 
@@ -265,10 +341,15 @@ def _check_meta(meta: dict[str, Any], path: Path, kind: str, problems: list[str]
         problems.append(f"title must be text of at most {MAX_TITLE} characters")
     for field in TRAINING_FIELDS:
         given = meta.get(field)
-        if kind == "training" and (not isinstance(given, str) or not given.strip()):
+        required = field in REQUIRED_TRAINING_FIELDS
+        if kind == "training" and given is not None and not isinstance(given, str):
+            problems.append(f"{field} must be text")
+        elif kind == "training" and required and not (given or "").strip():
             problems.append(f"a training needs {field}")
         if kind == "protocol" and given is not None:
             problems.append(f"{field} is only for training entries")
+        if isinstance(given, str) and _UNVERIFIED.search(given):
+            problems.append(f"{field}: leave out what is not verified instead of saying so")
 
 
 def _vocabulary(
@@ -306,16 +387,16 @@ def read_entry(path: Path, kind: str, allow: AllowList, name: str | None = None)
     if not isinstance(meta, dict):
         raise KnowledgeError(f"{name}: {p}" for p in problems)
     _check_meta(meta, path, kind, problems)
-    answer, steps = _parse_body(found.group(2) if found else "", problems)
+    answer, steps, more, more_steps = _parse_body(found.group(2) if found else "", kind, problems)
     topics = _vocabulary(meta, "topics", TOPICS, problems)
     roles = _vocabulary(meta, "roles", ROLES, problems)
     keywords = _texts(meta.get("keywords") or [])
-    sources = _texts(meta.get("sources") or [])
+    sources = _parse_sources(meta.get("sources"), problems)
     if keywords is None:
         problems.append("keywords must be a list of text")
-    if sources is None:
-        problems.append("sources must be a list of text")
     contacts = _parse_contacts(meta.get("contacts"), allow, problems)
+    call = _parse_call(meta.get("call"), contacts, problems)
+    for_roles = _parse_for_roles(meta.get("for_roles"), problems)
     reviewed = _parse_reviewed(meta.get("reviewed"), problems)
     problems += [
         f"phone number {p} is not in contacts.yml"
@@ -326,6 +407,7 @@ def read_entry(path: Path, kind: str, allow: AllowList, name: str | None = None)
         [found.group(2) if found else "", str(meta.get("title"))]
         + list(keywords or ())
         + [str(meta.get(f) or "") for f in TRAINING_FIELDS]
+        + [text for _, text in for_roles]
     )
     problems += [
         f"web address {a} is not in contacts.yml"
@@ -334,8 +416,8 @@ def read_entry(path: Path, kind: str, allow: AllowList, name: str | None = None)
     ]
     if problems:
         raise KnowledgeError(f"{name}: {p}" for p in problems)
-    training = {f: meta[f].strip() if kind == "training" else None for f in TRAINING_FIELDS}
-    return Entry(
+    training = {f: (meta.get(f) or "").strip() or None for f in TRAINING_FIELDS}
+    entry = Entry(
         id=meta["id"],
         kind=kind,
         title=meta["title"].strip(),
@@ -344,14 +426,29 @@ def read_entry(path: Path, kind: str, allow: AllowList, name: str | None = None)
         contacts=contacts,
         roles=roles,
         topics=topics,
-        sources=sources or (),
+        sources=sources,
         reviewed=reviewed,
+        link=sources[0],
+        call=call,
+        more=more,
+        more_steps=more_steps,
         audience=training["audience"],
         format=training["format"],
         provider=training["provider"],
         how_to_join=training["how_to_join"],
+        for_roles=for_roles,
         keywords=keywords or (),
     )
+    for role in (None, *(role for role, _ in for_roles)):
+        length = len(render(entry, role=role))
+        if length > MAX_FIRST_ANSWER:
+            problems.append(
+                f"the first answer{f' for a {role}' if role else ''} is {length} characters; "
+                f"keep it under {MAX_FIRST_ANSWER} (move steps after '{MORE_HEADING}')"
+            )
+    if problems:
+        raise KnowledgeError(f"{name}: {p}" for p in problems)
+    return entry
 
 
 def read_entries(root: Path, allow: AllowList) -> list[Entry]:

@@ -30,11 +30,17 @@ class Contact:
     phone: str | None = None
     url: str | None = None
     note: str | None = None
+    caveat: str | None = None  # a warning that goes wherever the number is shown
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One protocol or training offer: a short answer, steps and where it comes from."""
+    """One protocol or training offer.
+
+    The first answer fits on a phone: a short answer, what to do now in a few steps, the one
+    number that matters (`call`) and one source as a link. The rest (`more`, `more_steps`, the
+    contacts and every source) is shown on request.
+    """
 
     id: str
     kind: str
@@ -46,15 +52,28 @@ class Entry:
     topics: tuple[str, ...]
     sources: tuple[str, ...]
     reviewed: date
+    link: str = ""
+    call: Contact | None = None
+    more: str | None = None
+    more_steps: tuple[str, ...] = ()
     audience: str | None = None
     format: str | None = None
     provider: str | None = None
     how_to_join: str | None = None
+    for_roles: tuple[tuple[str, str], ...] = ()
     keywords: tuple[str, ...] = ()
 
     def suits(self, role: str) -> bool:
         """Whether the entry is meant for this role; no roles means everyone."""
         return not self.roles or role in self.roles
+
+    def for_role(self, role: str | None) -> str | None:
+        """The sentence written for this role, if any."""
+        return dict(self.for_roles).get(role) if role else None
+
+    @property
+    def has_more(self) -> bool:
+        return bool(self.more or self.more_steps or self.contacts or len(self.sources) > 1)
 
 
 @dataclass(frozen=True)

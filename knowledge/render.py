@@ -1,4 +1,4 @@
-"""Entries as short Dutch chat messages."""
+"""Entries as short Dutch chat messages: a first answer that fits on a phone, and the rest."""
 
 from __future__ import annotations
 
@@ -37,20 +37,51 @@ def _contact_line(contact: Contact) -> str:
     )
 
 
-def render(entry: Entry) -> str:
-    """The entry as chat text: title, answer, numbered steps, contacts and a source line."""
-    lines = [entry.title, "", entry.answer, ""]
-    lines += [f"{number}. {step}" for number, step in enumerate(entry.steps, 1)]
+def _call_line(contact: Contact) -> str:
+    line = f"Bel {contact.phone} ({contact.name})."
+    return f"{line} {contact.caveat}" if contact.caveat else line
+
+
+def _steps(steps: tuple[str, ...], start: int = 1) -> list[str]:
+    return [f"{number}. {step}" for number, step in enumerate(steps, start)]
+
+
+def render(entry: Entry, role: str | None = None) -> str:
+    """The first answer: what to do now, the number that matters and one source as a link.
+
+    A protocol shows its answer and its first steps; a training says for whom, by whom and how
+    to sign up. With a role, the sentence written for that role comes first.
+    """
+    lines = [entry.title, ""]
+    for_role = entry.for_role(role)
+    lines.append(f"{for_role} {entry.answer}" if for_role else entry.answer)
     if entry.kind == "training":
-        lines += [
-            "",
-            f"Voor wie: {entry.audience}",
-            f"Vorm: {entry.format}",
-            f"Aanbieder: {entry.provider}",
-            f"Aanmelden: {entry.how_to_join}",
-        ]
-    if entry.contacts:
-        lines += ["", "Contact:", *(_contact_line(contact) for contact in entry.contacts)]
-    sources = "; ".join(entry.sources)
-    lines += ["", f"Bron: {sources} (bijgewerkt op {dutch_date(entry.reviewed)})"]
+        lines += ["", f"Voor wie: {entry.audience}"]
+        if entry.provider:
+            lines.append(f"Aanbieder: {entry.provider}")
+        lines.append(f"Aanmelden: {entry.how_to_join}")
+    else:
+        lines += ["", *_steps(entry.steps)]
+    if entry.call is not None:
+        lines += ["", _call_line(entry.call)]
+    lines += ["", f"Bron: {entry.link}"]
+    return "\n".join(lines)
+
+
+def render_more(entry: Entry) -> str:
+    """The rest of an entry: further explanation and steps, contacts, every source, the date."""
+    lines = [f"{entry.title}: meer"]
+    if entry.more:
+        lines += ["", entry.more]
+    if entry.kind == "training":
+        lines += ["", f"Vorm: {entry.format}"]
+    steps = entry.steps + entry.more_steps if entry.kind == "training" else entry.more_steps
+    start = 1 if entry.kind == "training" else len(entry.steps) + 1
+    if steps:
+        lines += ["", *_steps(steps, start)]
+    contacts = [c for c in entry.contacts if c != entry.call]
+    if contacts:
+        lines += ["", "Contact:", *(_contact_line(contact) for contact in contacts)]
+    lines += ["", "Bronnen:", *(f"- {source}" for source in entry.sources)]
+    lines.append(f"(bijgewerkt op {dutch_date(entry.reviewed)})")
     return "\n".join(lines)

@@ -62,6 +62,32 @@ async def test_protocol_question_answers_with_steps_and_source(chat: Chat) -> No
     assert "Iets anders" in chat.labels
 
 
+async def test_protocol_answer_fits_on_a_phone_and_meer_gives_the_rest(chat: Chat) -> None:
+    [first, related] = await chat.send("Hoe doe ik aangifte bij de politie?")
+    assert len(first.text) <= 500 and "https://" in first.text
+    assert "Meer uitleg" in [b.label for b in first.buttons]
+    assert "Iets anders" in [b.label for b in related.buttons]
+    await chat.press("Meer uitleg")
+    assert "meer" in chat.replies[0].text.splitlines()[0]
+    assert "aangifte onder nummer" in chat.text and "Bronnen:" in chat.text
+
+
+async def test_a_meer_button_for_an_unknown_entry_changes_nothing(chat: Chat) -> None:
+    await chat.press_raw("meer:bestaat-niet")
+    assert "verlopen" in chat.text
+
+
+async def test_training_differs_by_role(make_chat) -> None:
+    answers = []
+    for role in ("Burgemeester", "Raadslid"):
+        chat = make_chat(user=f"local:{role.lower()}")
+        await chat.send("/training")
+        await chat.press(role)
+        answers.append(chat.replies[0].text)
+    assert answers[0] != answers[1]
+    assert "Veiligheidspakket" in answers[0] and "griffie" in answers[1]
+
+
 async def test_protocol_topics_when_question_is_vague(chat: Chat) -> None:
     await chat.send("/protocol")
     assert "Waar gaat je vraag over?" in chat.last

@@ -20,13 +20,19 @@ contacts:
   - name: Politie
     phone: 0900-8844
 sources:
-  - politie.nl/themas/aangifte-doen.html
+  - https://politie.nl/themas/aangifte-doen.html
 reviewed: 2026-11-29
 ---
 Een korte uitleg in één alinea.
 
 1. Eerste stap.
 2. Tweede stap.
+
+## Meer
+
+Wat je verder nog kunt doen.
+
+1. Derde stap.
 """
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import TOPICS, Knowledge, KnowledgeError, render
+from knowledge import ROLES, TOPICS, Entry, Knowledge, KnowledgeError, render, render_more
 from knowledge.base import ROOT
 from knowledge.content import digits, phone_numbers, read_allow_list, web_addresses
 from tests.knowledge.conftest import ENTRY, write_entry
@@ -37,7 +37,7 @@ REQUIRED_PROTOCOLS = [
     "meld-misdaad-anoniem",
     "discriminatie-online",
 ]
-REQUIRED_TRAINING = ["training-intimidatie-bedreiging", "ot-on-tour", "gratis-cursus-2022"]
+REQUIRED_TRAINING = ["training-intimidatie-bedreiging", "ot-on-tour", "arbocatalogus-agressie"]
 
 
 def fact_sheet() -> str:
@@ -67,16 +67,51 @@ def test_the_asked_subjects_are_covered(knowledge: Knowledge) -> None:
     assert {t for e in knowledge.entries() for t in e.topics} == set(TOPICS)
 
 
+def messages(entry: Entry) -> list[str]:
+    """Every message the chat can show for an entry: the first answer per role, and the rest."""
+    return [render(entry, role=role) for role in (None, *ROLES)] + [render_more(entry)]
+
+
 def test_training_entries_say_who_what_by_whom_and_how(knowledge: Knowledge) -> None:
     for entry in knowledge.entries("training"):
-        assert entry.audience and entry.format and entry.provider and entry.how_to_join
+        assert entry.audience and entry.format and entry.how_to_join
+        first = render(entry)
+        assert "Voor wie: " in first and "Aanmelden: " in first
+        assert all("niet bevestigd" not in text.lower() for text in messages(entry)), entry.id
     for entry in knowledge.entries("protocol"):
         assert (entry.audience, entry.format, entry.provider, entry.how_to_join) == (None,) * 4
 
 
+def test_training_speaks_to_the_role(knowledge: Knowledge) -> None:
+    def first_answer(role: str) -> str:
+        hits = knowledge.search("training", kind="training", role=role, limit=1)
+        return render(hits[0].entry, role=role)
+
+    assert first_answer("burgemeester") != first_answer("raadslid")
+    assert "Veiligheidspakket" in first_answer("burgemeester")
+    assert "griffie" in first_answer("raadslid")
+    for hit in knowledge.search("training", kind="training", role="ambtenaar", limit=5):
+        # An ambtenaar has no griffie to turn to: the employer is the way in.
+        assert "griffie" not in render(hit.entry, role="ambtenaar").lower(), hit.entry.id
+
+
+def test_every_first_answer_fits_on_a_phone(knowledge: Knowledge) -> None:
+    for entry in knowledge.entries():
+        for role in (None, *ROLES):
+            first = render(entry, role=role)
+            assert len(first) <= 500, (entry.id, role, len(first))
+            assert first.count("https://") >= 1 and first.splitlines()[-1].startswith(
+                "Bron: https://"
+            ), entry.id
+        if entry.kind == "protocol":
+            assert 2 <= len(entry.steps) <= 4, entry.id
+
+
 def test_key_facts_are_in_their_entries(knowledge: Knowledge) -> None:
     def text(entry_id: str) -> str:
-        return render(knowledge.get(entry_id))  # type: ignore[arg-type]
+        entry = knowledge.get(entry_id)
+        assert entry is not None
+        return render(entry) + "\n" + render_more(entry)
 
     assert text("eerste-stappen").index("112") < text("eerste-stappen").index("0900-8844")
     for fact in ("112", "0900-8844", "VPT-incident", "ELA", "werkgever", "aangifte onder nummer"):
@@ -122,22 +157,43 @@ def test_no_email_addresses_are_given() -> None:
         assert not re.search(r"\S+@\S+\.\w+", path.read_text(encoding="utf-8")), path.name
 
 
-def test_the_unchecked_ot_number_always_carries_its_caveat(knowledge: Knowledge) -> None:
+def test_the_unchecked_ot_number_carries_its_caveat_once_where_it_is_shown(
+    knowledge: Knowledge,
+) -> None:
+    caveat = read_allow_list(ROOT).contacts["Ondersteuningsteam Weerbaar Bestuur"].caveat
+    assert caveat and "niet kunnen controleren" in caveat
     shown = 0
     for entry in knowledge.entries():
-        for contact in entry.contacts:
-            if contact.phone and digits(contact.phone) == OT_PHONE:
-                assert "niet kunnen controleren" in (contact.note or "")
-                assert "niet kunnen controleren" in render(entry)
+        for text in messages(entry):
+            if OT_PHONE in {digits(number) for number in phone_numbers(text)}:
+                assert text.count(caveat) == 1, (entry.id, text)
                 shown += 1
+            else:
+                assert caveat not in text, entry.id
     assert shown >= 5
 
 
-def test_sources_are_quoted_from_the_fact_sheet(knowledge: Knowledge) -> None:
+def checked_link(source: str, facts: str) -> bool:
+    """A link the fact sheet gives whole (not shortened), or an organisation's home page."""
+    address = source.removeprefix("https://")
+    if "/" not in address:
+        return True
+    address = address.removeprefix("www.")
+    at = facts.find(address)
+    while at >= 0:
+        if not facts[at + len(address) :].startswith(("...", "…")):
+            return True
+        at = facts.find(address, at + 1)
+    return False
+
+
+def test_sources_are_checked_links_from_the_fact_sheet(knowledge: Knowledge) -> None:
     facts = fact_sheet()
     for entry in knowledge.entries():
+        assert entry.link == entry.sources[0]
         for source in entry.sources:
-            assert source in facts, f"{entry.id}: {source}"
+            assert source.startswith("https://"), f"{entry.id}: {source}"
+            assert checked_link(source, facts), f"{entry.id}: {source}"
 
 
 def test_web_addresses_in_the_content_are_allowed(knowledge: Knowledge) -> None:
@@ -173,6 +229,8 @@ def test_a_valid_extra_entry_loads(content: Path) -> None:
     assert entry is not None
     assert entry.steps == ("Eerste stap.", "Tweede stap.")
     assert entry.answer == "Een korte uitleg in één alinea."
+    assert (entry.more, entry.more_steps) == ("Wat je verder nog kunt doen.", ("Derde stap.",))
+    assert entry.link == "https://politie.nl/themas/aangifte-doen.html"
 
 
 def broken(old: str, new: str) -> str:
@@ -180,12 +238,28 @@ def broken(old: str, new: str) -> str:
     return ENTRY.replace(old, new).format(id="test-protocol")
 
 
+SOURCE = "  - https://politie.nl/themas/aangifte-doen.html\n"
+LONG_STEP = "Een stap die veel te lang is voor het eerste antwoord op een telefoon " * 2
+
 BAD_ENTRIES = [
-    (broken("sources:\n  - politie.nl/themas/aangifte-doen.html\n", ""), "missing sources"),
+    (broken("sources:\n" + SOURCE, ""), "missing sources"),
+    (broken("sources:\n" + SOURCE, "sources: []\n"), "missing sources"),
+    (broken(SOURCE, "  - politie.nl/themas/aangifte-doen.html\n"), "not a full https:// link"),
+    (broken(SOURCE, "  - https://politie.nl/.../aangifte\n"), "not a full https:// link"),
+    (broken(SOURCE, "  - security.nl 822509\n"), "not a full https:// link"),
     (
-        broken("sources:\n  - politie.nl/themas/aangifte-doen.html\n", "sources: []\n"),
-        "missing sources",
+        broken("2. Tweede stap.", "2. Twee.\n3. Drie.\n4. Vier.\n5. Vijf."),
+        "5 steps before '## Meer'",
     ),
+    (
+        broken(
+            "1. Eerste stap.\n2. Tweede stap.", "\n".join(f"{n}. {LONG_STEP}" for n in (1, 2, 3))
+        ),
+        "the first answer is",
+    ),
+    (broken("\nWat je verder nog kunt doen.\n\n1. Derde stap.\n", ""), "nothing after '## Meer'"),
+    (broken("sources:", 'call: "112"\nsources:'), "call 112 is not the phone"),
+    (broken("sources:", "for_roles:\n  koning: Hallo.\nsources:"), "unknown for_roles: koning"),
     (broken("reviewed: 2026-11-29\n", ""), "missing reviewed"),
     (broken("reviewed: 2026-11-29", "reviewed: gisteren"), "reviewed must be an ISO date"),
     (broken("title: Een testprotocol\n", ""), "missing title"),
@@ -256,9 +330,19 @@ def test_render_shows_answer_steps_contacts_and_source(knowledge: Knowledge) -> 
     text = render(entry)
     assert text.startswith(entry.title + "\n\n" + entry.answer)
     assert "\n1. " in text and f"\n{len(entry.steps)}. " in text
-    assert "- Politie: 0900-8844. " in text
-    assert text.splitlines()[-1].startswith("Bron: politie.nl/")
-    assert text.endswith("(bijgewerkt op 29 november 2026)")
+    assert "Bel 0900-8844 (Politie)." in text
+    assert text.splitlines()[-1] == "Bron: https://politie.nl/themas/aangifte-doen.html"
+
+
+def test_the_rest_goes_on_with_the_steps_contacts_and_every_source(knowledge: Knowledge) -> None:
+    entry = knowledge.get("aangifte-doen")
+    assert entry is not None
+    more = render_more(entry)
+    assert more.startswith(f"{entry.title}: meer\n\n{entry.more}")
+    assert f"\n{len(entry.steps) + 1}. " in more  # the steps go on where the first answer ended
+    assert "- Politie: 112. " in more and "0900-8844" not in more  # the number shown once
+    assert all(f"- {source}" in more for source in entry.sources)
+    assert more.endswith("(bijgewerkt op 29 november 2026)")
 
 
 def test_render_shows_how_to_join_a_training(knowledge: Knowledge) -> None:
@@ -268,4 +352,4 @@ def test_render_shows_how_to_join_a_training(knowledge: Knowledge) -> None:
 
 def test_every_answer_fits_in_one_chat_message(knowledge: Knowledge) -> None:
     for entry in knowledge.entries():
-        assert len(render(entry)) < 4096, entry.id
+        assert all(len(text) < 4096 for text in messages(entry)), entry.id
