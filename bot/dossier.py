@@ -5,6 +5,7 @@ Everything is made in memory from the case as stored; nothing is written to disk
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -39,7 +40,7 @@ from reportlab.platypus import (
 )
 
 from bot.clock import AMSTERDAM
-from bot.store import Case, Evidence
+from bot.store import Case, Evidence, Store
 
 # Telegram takes documents of at most 50 MB from a bot; a package part stays below that.
 TELEGRAM_LIMIT = 50 * 1000 * 1000
@@ -337,7 +338,9 @@ def pdf(case: Case, now: datetime) -> bytes:
         key = f"event_{event.kind}"
         what = _text(key) if _has_text(key) else _text("event_other")
         story.append(
-            _para(_text("doc_timeline_item", when=when(event.at), what=what, by=_actor(event.actor)))
+            _para(
+                _text("doc_timeline_item", when=when(event.at), what=what, by=_actor(event.actor))
+            )
         )
 
     story += [PageBreak(), _para(_text("doc_aangifte_title"), "title"), Spacer(1, 3 * mm)]
@@ -434,3 +437,25 @@ def files(case: Case, now: datetime, limit: int = TELEGRAM_LIMIT) -> list[Made]:
         data = package(case, now, dossier, group, number, len(groups))
         made.append(Made(package_name(case, number, len(groups)), ZIP_MIME, data))
     return made
+
+
+async def for_operator(store: Store, ref: str, out: Path, actor: str) -> Made:
+    """Write the dossier (a .zip name: the whole evidence package, never split) to out.
+
+    The timeline records it only once the file is written.
+    """
+    async with store.session() as session:
+        case = await store.case_by_ref(session, ref)
+        if case is None:
+            raise LookupError(ref)
+        check(case)
+        now = store.clock.now()
+        dossier = pdf(case, now)
+        made = (
+            Made(package_name(case), ZIP_MIME, package(case, now, dossier))
+            if out.suffix.lower() == ".zip"
+            else Made(pdf_name(case), PDF_MIME, dossier)
+        )
+        await asyncio.to_thread(out.write_bytes, made.data)
+        await store.add_event(session, case, "dossier_made", actor, {"for": "operator"})
+        return made
