@@ -77,7 +77,8 @@ class Made:
     data: bytes
 
 
-def _text(key: str, **values: Any) -> str:
+def text(key: str, **values: Any) -> str:
+    """A text of the dossier's catalogue (flows/case_status.yml)."""
     from flows import catalog
 
     loaded = catalog()
@@ -109,10 +110,10 @@ def when(moment: datetime) -> str:
 def size(count: int) -> str:
     """A file size for people: bytes, kB or MB with a decimal comma."""
     if count < 1000:
-        return _text("doc_size_bytes", value=count)
+        return text("doc_size_bytes", value=count)
     if count < 1000 * 1000:
-        return _text("doc_size_kb", value=f"{count / 1000:.1f}".replace(".", ","))
-    return _text("doc_size_mb", value=f"{count / 1000 / 1000:.1f}".replace(".", ","))
+        return text("doc_size_kb", value=f"{count / 1000:.1f}".replace(".", ","))
+    return text("doc_size_mb", value=f"{count / 1000 / 1000:.1f}".replace(".", ","))
 
 
 def pdf_name(case: Case) -> str:
@@ -144,7 +145,7 @@ def pieces(case: Case) -> list[Piece]:
 def offences(incident_type: str | None) -> list[str]:
     """The offences a category may concern, with their article; none when none was checked."""
     key = f"offences_{incident_type}"
-    return _text(key).splitlines() if incident_type and _has_text(key) else []
+    return text(key).splitlines() if incident_type and _has_text(key) else []
 
 
 def check(case: Case) -> None:
@@ -189,28 +190,28 @@ def _para(text: str, style: str = "body") -> Paragraph:
 
 
 def _facts(case: Case) -> list[tuple[str, str]]:
-    unknown = _text("doc_unknown")
+    unknown = text("doc_unknown")
     occurred = when(case.occurred_at) if case.occurred_at else None
     if case.occurred_text and case.occurred_text != occurred:
         occurred = f"{occurred} ({case.occurred_text})" if occurred else case.occurred_text
     kind = _label("report_incident", "incident_type", case.incident_type)
     found = offences(case.incident_type)
     rows = [
-        (_text("doc_ref"), case.ref),
-        (_text("doc_created"), when(case.created_at)),
-        (_text("doc_occurred"), occurred or unknown),
-        (_text("doc_type"), kind or unknown),
-        (_text("doc_offences"), "\n".join(found) if found else _text("doc_no_offence")),
+        (text("doc_ref"), case.ref),
+        (text("doc_created"), when(case.created_at)),
+        (text("doc_occurred"), occurred or unknown),
+        (text("doc_type"), kind or unknown),
+        (text("doc_offences"), "\n".join(found) if found else text("doc_no_offence")),
     ]
     if case.platform:
-        rows.append((_text("doc_platform"), _label("report_incident", "platform", case.platform)))
+        rows.append((text("doc_platform"), _label("report_incident", "platform", case.platform)))
     rows += [
-        (_text("doc_location"), case.location or unknown),
-        (_text("doc_targeted"), _label("report_incident", "targeted", case.targeted) or unknown),
-        (_text("doc_aangifte"), _label("report_incident", "aangifte", case.aangifte) or unknown),
+        (text("doc_location"), case.location or unknown),
+        (text("doc_targeted"), _label("report_incident", "targeted", case.targeted) or unknown),
+        (text("doc_aangifte"), _label("report_incident", "aangifte", case.aangifte) or unknown),
     ]
     if case.kind == "support":
-        rows[3] = (_text("doc_type"), _text("doc_support"))
+        rows[3] = (text("doc_type"), text("doc_support"))
     return [(label, str(value)) for label, value in rows]
 
 
@@ -249,13 +250,13 @@ def _thumbnails(items: Sequence[Piece], width: float) -> list[Any]:
     rows[-1] += [""] * (THUMB_COLUMNS - len(rows[-1]))
     table = Table(rows, colWidths=[cell] * THUMB_COLUMNS)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [_para(_text("doc_thumbnails"), "heading"), table]
+    return [_para(text("doc_thumbnails"), "heading"), table]
 
 
 def _actor(actor: str) -> str:
     if actor == "melder":
-        return _text("doc_by_reporter")
-    return _text("doc_by_system") if actor == "systeem" else _text("doc_by_team")
+        return text("doc_by_reporter")
+    return text("doc_by_system") if actor == "systeem" else text("doc_by_team")
 
 
 def pdf(case: Case, now: datetime) -> bytes:
@@ -270,7 +271,7 @@ def pdf(case: Case, now: datetime) -> bytes:
         rightMargin=18 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=_text("doc_title") + f" {case.ref}",
+        title=text("doc_title") + f" {case.ref}",
         author="Weerbaar",
     )
 
@@ -279,16 +280,16 @@ def pdf(case: Case, now: datetime) -> bytes:
         canvas.setFont(FONT, 8.5)
         canvas.setFillColor(colors.grey)
         canvas.drawString(
-            18 * mm, 10 * mm, _text("doc_page", ref=case.ref, page=canvas.getPageNumber())
+            18 * mm, 10 * mm, text("doc_page", ref=case.ref, page=canvas.getPageNumber())
         )
         canvas.restoreState()
 
     story: list[Any] = [
-        _para(_text("doc_title") + f" {case.ref}", "title"),
-        _para(_text("doc_made", when=when(now)), "small"),
+        _para(text("doc_title") + f" {case.ref}", "title"),
+        _para(text("doc_made", when=when(now)), "small"),
         Spacer(1, 4 * mm),
-        _para(_text("doc_intro")),
-        _para(_text("doc_facts"), "heading"),
+        _para(text("doc_intro")),
+        _para(text("doc_facts"), "heading"),
     ]
     rows = [[_para(label, "label"), _para(value)] for label, value in _facts(case)]
     facts = Table(rows, colWidths=[58 * mm, document.width - 58 * mm])
@@ -301,23 +302,23 @@ def pdf(case: Case, now: datetime) -> bytes:
             ]
         )
     )
-    story += [facts, _para(_text("doc_story"), "heading"), _para(case.story or "–")]
+    story += [facts, _para(text("doc_story"), "heading"), _para(case.story or "–")]
 
     items = pieces(case)
-    story.append(_para(_text("doc_evidence"), "heading"))
+    story.append(_para(text("doc_evidence"), "heading"))
     if not items:
-        story.append(_para(_text("doc_evidence_none")))
+        story.append(_para(text("doc_evidence_none")))
     else:
-        story.append(_para(_text("doc_evidence_intro"), "small"))
+        story.append(_para(text("doc_evidence_intro"), "small"))
         for piece in items:
             item = piece.evidence
             lines = [
                 _para(
-                    _text(
+                    text(
                         "doc_evidence_item",
                         number=piece.number,
                         name=Path(piece.name).name,
-                        kind=_text(f"doc_kind_{item.kind}")
+                        kind=text(f"doc_kind_{item.kind}")
                         if _has_text(f"doc_kind_{item.kind}")
                         else item.kind,
                         size=size(item.size),
@@ -327,29 +328,27 @@ def pdf(case: Case, now: datetime) -> bytes:
                 )
             ]
             if item.filename:
-                lines.append(_para(_text("doc_evidence_original", name=item.filename), "small"))
-            lines.append(_para(_text("doc_evidence_hash", hash=item.sha256), "mono"))
+                lines.append(_para(text("doc_evidence_original", name=item.filename), "small"))
+            lines.append(_para(text("doc_evidence_hash", hash=item.sha256), "mono"))
             lines.append(Spacer(1, 2 * mm))
             story.append(KeepTogether(lines))
         story += _thumbnails(items, document.width)
 
-    story.append(_para(_text("doc_timeline"), "heading"))
+    story.append(_para(text("doc_timeline"), "heading"))
     for event in case.events:
         key = f"event_{event.kind}"
-        what = _text(key) if _has_text(key) else _text("event_other")
+        what = text(key) if _has_text(key) else text("event_other")
         story.append(
-            _para(
-                _text("doc_timeline_item", when=when(event.at), what=what, by=_actor(event.actor))
-            )
+            _para(text("doc_timeline_item", when=when(event.at), what=what, by=_actor(event.actor)))
         )
 
-    story += [PageBreak(), _para(_text("doc_aangifte_title"), "title"), Spacer(1, 3 * mm)]
-    story.append(_para(_text("doc_aangifte_intro")))
-    steps = _text("doc_aangifte_steps").splitlines()
+    story += [PageBreak(), _para(text("doc_aangifte_title"), "title"), Spacer(1, 3 * mm)]
+    story.append(_para(text("doc_aangifte_intro")))
+    steps = text("doc_aangifte_steps").splitlines()
     if case.targeted == "gezin":
-        steps.insert(3, _text("doc_aangifte_family"))
+        steps.insert(3, text("doc_aangifte_family"))
     if case.aangifte == "gedaan":
-        steps.insert(1, _text("doc_aangifte_done"))
+        steps.insert(1, text("doc_aangifte_done"))
     for number, step in enumerate(steps, start=1):
         story.append(Paragraph(escape(step), styles["step"], bulletText=f"{number}."))
     document.build(story, onFirstPage=footer, onLaterPages=footer)
@@ -437,6 +436,16 @@ def files(case: Case, now: datetime, limit: int = TELEGRAM_LIMIT) -> list[Made]:
         data = package(case, now, dossier, group, number, len(groups))
         made.append(Made(package_name(case, number, len(groups)), ZIP_MIME, data))
     return made
+
+
+async def pdf_file(case: Case, now: datetime) -> Made:
+    """The PDF, made in a worker thread so the event loop goes on meanwhile."""
+    return Made(pdf_name(case), PDF_MIME, await asyncio.to_thread(pdf, case, now))
+
+
+async def reporter_files(case: Case, now: datetime, limit: int = TELEGRAM_LIMIT) -> list[Made]:
+    """files(), made in a worker thread so the event loop goes on meanwhile."""
+    return await asyncio.to_thread(files, case, now, limit)
 
 
 async def for_operator(store: Store, ref: str, out: Path, actor: str) -> Made:

@@ -452,7 +452,7 @@ async def send_dossier(ctx: TurnContext, ref: str) -> bool:
         return False
     flow = _catalog(ctx).flows["case_status"]
     try:
-        made = dossier.files(case, ctx.now)
+        made = await dossier.reporter_files(case, ctx.now)
     except dossier.DossierUnavailable:
         ctx.say(_text(ctx, flow, "dossier_unavailable"))
         return True
