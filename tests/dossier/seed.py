@@ -47,6 +47,7 @@ async def seeded_case(
     user: str,
     *,
     photos: int = 2,
+    photo_size: tuple[int, int] = (1600, 1200),
     documents: tuple[tuple[str, bytes], ...] = (
         ("chat met dreiging.txt", b"Ik weet je te vinden."),
     ),
@@ -59,7 +60,9 @@ async def seeded_case(
         case = await store.create_case(
             session, reporter, occurred_at=occurred, **{**FIELDS, **fields}
         )
-        files = [("photo", "image/jpeg", f"IMG_{n:04d}.jpg", photo(n)) for n in range(photos)]
+        files = [
+            ("photo", "image/jpeg", f"IMG_{n:04d}.jpg", photo(n, photo_size)) for n in range(photos)
+        ]
         files += [("document", "text/plain", name, data) for name, data in documents]
         for kind, mime, name, data in files:
             session.add(
