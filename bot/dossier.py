@@ -429,8 +429,9 @@ def package(
     return out.getvalue()
 
 
-def files(case: Case, now: datetime, limit: int = TELEGRAM_LIMIT) -> list[Made]:
+def files(case: Case, now: datetime, limit: int | None = None) -> list[Made]:
     """What the reporter receives: the PDF, then the evidence package in as many parts as needed."""
+    limit = limit or TELEGRAM_LIMIT
     dossier = pdf(case, now)
     made = [Made(pdf_name(case), PDF_MIME, dossier)]
     if not case.evidence:
@@ -447,7 +448,7 @@ async def pdf_file(case: Case, now: datetime) -> Made:
     return Made(pdf_name(case), PDF_MIME, await asyncio.to_thread(pdf, case, now))
 
 
-async def reporter_files(case: Case, now: datetime, limit: int = TELEGRAM_LIMIT) -> list[Made]:
+async def reporter_files(case: Case, now: datetime, limit: int | None = None) -> list[Made]:
     """files(), made in a worker thread so the event loop goes on meanwhile."""
     return await asyncio.to_thread(files, case, now, limit)
 

@@ -134,9 +134,10 @@ def check_package(data: bytes) -> tuple[dict[str, bytes], dict]:
     """The package's files; fails unless every file matches SHA256SUMS and the manifest."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
-    sums = dict(
-        reversed(line.split("  ", 1)) for line in files.pop("SHA256SUMS").decode().splitlines()
-    )
+    sums: dict[str, str] = {}
+    for line in files.pop("SHA256SUMS").decode().splitlines():
+        digest, name = line.split("  ", 1)
+        sums[name] = digest
     assert set(sums) == set(files)
     for name, content in files.items():
         assert hashlib.sha256(content).hexdigest() == sums[name], name
