@@ -7,13 +7,7 @@ import io
 from pypdf import PdfReader
 
 from tests.slack.conftest import ANNA, EVE, Desk, Reporter, load_case
-
-
-async def _card(desk: Desk, reporter: Reporter) -> tuple[str, str]:
-    ref = await reporter.ask_for_support()
-    await desk.deliver()
-    (card,) = desk.fake.top_level()
-    return ref, card.ts
+from tests.slack.test_buttons import _card
 
 
 async def test_a_member_gets_the_pdf_in_the_cards_thread(desk: Desk, reporter: Reporter) -> None:
