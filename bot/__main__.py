@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     close.add_argument("ref")
     close.add_argument("--by", default="Lokale medewerker")
     close.add_argument("--reason", default="afgehandeld")
+    dossier = case_commands.add_parser("dossier", help="the aangifte dossier (PDF, or ZIP package)")
+    dossier.add_argument("ref")
+    dossier.add_argument("--out", required=True, help="FILE.pdf, or FILE.zip for the package")
+    dossier.add_argument("--by", default="Lokale medewerker")
     jobs = commands.add_parser("jobs", help="scheduled jobs")
     jobs.add_argument("action", choices=["list"])
     jobs.add_argument("--json", action="store_true")
@@ -85,6 +89,8 @@ async def _cases(settings: Settings, args: argparse.Namespace) -> int:
                     return 1
                 _print(cases.case_json(case), args.json)
             return 0
+        if args.action == "dossier":
+            return await _dossier(store, args)
         try:
             if args.action == "ack":
                 case = await cases.acknowledge(store, args.ref, args.by)
@@ -97,6 +103,27 @@ async def _cases(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         await store.close()
+
+
+async def _dossier(store: Any, args: argparse.Namespace) -> int:
+    """Write one case's dossier to --out; nothing else is written anywhere."""
+    from pathlib import Path
+
+    from bot import dossier
+
+    try:
+        made = await dossier.for_operator(store, args.ref, Path(args.out), args.by)
+    except dossier.DossierUnavailable:
+        print(f"Van melding {args.ref} is de inhoud gewist; er is geen dossier.", file=sys.stderr)
+        return 1
+    except LookupError:
+        print(f"Geen melding met nummer {args.ref}.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"Kan {args.out} niet schrijven: {error.strerror}.", file=sys.stderr)
+        return 1
+    print(f"{made.name}: {len(made.data)} bytes in {args.out}")
+    return 0
 
 
 async def _main(args: argparse.Namespace) -> int:

@@ -293,6 +293,10 @@ class Dialogue:
             if not await actions.show_case(ctx, value):
                 ctx.say(self.text("expired_button"))
             await self.engine.reask(ctx, prefix_key="resume")
+        elif kind == "dossier":
+            if not await actions.send_dossier(ctx, value):
+                ctx.say(self.text("expired_button"))
+            await self.engine.reask(ctx, prefix_key="resume")
         elif kind == "privacy":
             if await privacy.on_button(ctx, value):
                 await self.engine.reask(ctx, prefix_key="resume")

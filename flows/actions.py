@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot import aftercare
+from bot import aftercare, dossier
 from bot.clock import AMSTERDAM
-from bot.messages import Button
+from bot.messages import Attachment, Button, Reply
 from bot.store import Case, Evidence
 from flows.dates import find_when
 from flows.engine import Action, Frame, TurnContext
@@ -181,7 +181,7 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         )
         await ctx.store.add_event(ctx.session, case, "escalated", "systeem")
         text += "\n" + _text(ctx, flow, "case_created_support")
-    ctx.say(text)
+    ctx.say(text, [dossier_button(ctx, case.ref)])
     return END
 
 
@@ -450,5 +450,53 @@ async def show_case(ctx: TurnContext, ref: str) -> bool:
     if case is None or case.reporter_id != ctx.reporter.id:
         return False
     flow = _catalog(ctx).flows["case_status"]
-    ctx.say(_text(ctx, flow, "case_detail", **_case_values(ctx, case)))
+    detail = _text(ctx, flow, "case_detail", **_case_values(ctx, case))
+    ctx.say(detail, [] if case.purged_at else [dossier_button(ctx, case.ref)])
+    return True
+
+
+def dossier_button(ctx: TurnContext, ref: str) -> Button:
+    """The button that sends the reporter the aangifte dossier of one of their cases."""
+    return Button(
+        _text(ctx, _catalog(ctx).flows["case_status"], "button_dossier"), f"dossier:{ref}"
+    )
+
+
+async def send_dossier(ctx: TurnContext, ref: str) -> bool:
+    """Send the dossier of one of the reporter's own cases as documents; False when not theirs.
+
+    Documents carry a neutral name and caption, so a notification shows nothing of the incident.
+    """
+    case = await ctx.store.case_by_ref(ctx.session, ref)
+    if case is None or case.reporter_id != ctx.reporter.id:
+        return False
+    flow = _catalog(ctx).flows["case_status"]
+    try:
+        made = await dossier.reporter_files(case, ctx.now)
+    except dossier.DossierUnavailable:
+        ctx.say(_text(ctx, flow, "dossier_unavailable"))
+        return True
+    for number, file in enumerate(made):
+        if number == 0:
+            caption = _text(ctx, flow, "dossier_caption", ref=case.ref)
+        elif len(made) == 2:
+            caption = _text(ctx, flow, "dossier_package_caption", ref=case.ref)
+        else:
+            caption = _text(
+                ctx,
+                flow,
+                "dossier_package_part_caption",
+                ref=case.ref,
+                part=number,
+                parts=len(made) - 1,
+            )
+        attachment = Attachment("document", file.data, file.mime, file.name)
+        ctx.replies.append(Reply(caption, file=attachment))
+    if len(made) > 2:
+        megabytes = dossier.TELEGRAM_LIMIT // (1000 * 1000)
+        ctx.say(_text(ctx, flow, "dossier_split", megabytes=megabytes, parts=len(made) - 1))
+    if len(made) > 1:
+        ctx.say(_text(ctx, flow, "dossier_package_sent"))
+    ctx.say(_text(ctx, flow, "dossier_sent"))
+    await ctx.store.add_event(ctx.session, case, "dossier_made", "melder", {"for": "reporter"})
     return True

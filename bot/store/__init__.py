@@ -268,7 +268,12 @@ class Store:
         return (await session.execute(query)).scalars().all()
 
     async def mark_delivered(self, session: AsyncSession, message: OutboxMessage) -> None:
+        """Record the delivery; a delivered file's content is not kept (the recipient has it)."""
         message.delivered_at = self.clock.now()
+        file = message.payload.get("file") if isinstance(message.payload, dict) else None
+        if isinstance(file, dict) and "base64" in file:
+            kept = {k: v for k, v in file.items() if k != "base64"}
+            message.payload = {**message.payload, "file": kept}
         await session.flush()
 
     async def mark_failed(

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+DOCUMENT_LIMIT = 50 * 1000 * 1000
 TOKEN = "123456:TEST-token-for-the-fake-bot-api"
 BOT_USER = {
     "id": 123456,
@@ -152,7 +153,8 @@ class FakeTelegram:
 
     async def start(self) -> str:
         """Listen on an ephemeral port of 127.0.0.1; returns the base URL."""
-        app = web.Application()
+        # Bots may send documents of up to 50 MB; aiohttp's default body limit is 1 MB.
+        app = web.Application(client_max_size=DOCUMENT_LIMIT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
@@ -281,6 +283,8 @@ class FakeTelegram:
         upload = params["document"]
         with upload.file as handle:
             content = handle.read()
+        if len(content) > DOCUMENT_LIMIT:
+            raise LookupError("file is too big")
         sent = Sent(
             next(self._ids),
             chat_id,

@@ -164,10 +164,11 @@ async def test_dossier_shows_everything_and_records_the_look(
     ):
         assert expected in text, expected
     case = await load_case(desk.store, ref)
-    assert (case.events[-1].kind, case.events[-1].actor) == (
-        "dossier_viewed",
-        f"Bert Jansen ({BERT})",
-    )
+    # The look, then the PDF put in the card's thread (see test_dossier.py).
+    assert [(e.kind, e.actor) for e in case.events[-2:]] == [
+        ("dossier_viewed", f"Bert Jansen ({BERT})"),
+        ("dossier_made", f"Bert Jansen ({BERT})"),
+    ]
 
 
 async def test_a_forged_reference_changes_nothing(desk: Desk, reporter: Reporter) -> None:

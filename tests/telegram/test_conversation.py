@@ -103,7 +103,9 @@ async def test_full_report_with_a_photo_via_buttons_and_text(
     presses = 7
     assert len(fake.answered) == presses
     assert fake.calls["editMessageReplyMarkup"] >= presses
-    assert [m for m in fake.sent(person.chat_id) if m.buttons] == []
+    # Only the confirmation keeps a button: the dossier of the case just sent.
+    [(confirmation)] = [m for m in fake.sent(person.chat_id) if m.buttons]
+    assert confirmation.buttons == [("Dossier voor aangifte", "dossier:WB-2026-0001")]
     (case,) = await _cases(store)
     async with store.session() as session:
         rows = await session.execute(select(Evidence).where(Evidence.case_id == case.id))

@@ -33,6 +33,7 @@ EVENTS = {
     "relayed_to_reporter": "Bericht aan de melder",
     "relayed_to_team": "Bericht van de melder",
     "dossier_viewed": "Dossier bekeken",
+    "dossier_made": "Dossier voor aangifte gemaakt",
     "evidence_notes": "Beschrijving van bewijs",
     "closed": "Afgesloten",
     "checkin_sent": "Nazorgvraag aan de melder",

@@ -12,9 +12,9 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from bot import aftercare, cases, escalation, invites, relay
+from bot import aftercare, cases, dossier, escalation, invites, relay
 from bot.channels.slack import cards
-from bot.channels.slack.team import Team
+from bot.channels.slack.team import Member, Team
 from bot.dialogue import safe_trace
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -255,7 +255,10 @@ class Listeners:
     async def on_dossier(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
-        """Dossier: every field, the evidence and the timeline; the viewing is on the timeline."""
+        """Dossier: every field, the evidence and the timeline, and the PDF in the card's thread.
+
+        The viewing and the PDF are on the timeline, with who and when.
+        """
         await ack()
         member = await self.team.member(body["user"]["id"])
         async with self.store.session() as session:
@@ -268,6 +271,34 @@ class Listeners:
             await self._tell(body, client, respond, UNKNOWN_CASE)
             return
         await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await self._upload_dossier(case.ref, member, body, client, respond)
+
+    async def _upload_dossier(
+        self, ref: str, member: Member, body: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """The aangifte dossier as a PDF in the card's thread (files upload v2)."""
+        async with self.store.session() as session:
+            case = await self._case(session, ref)
+            assert case is not None
+            try:
+                made = await dossier.pdf_file(case, self.store.clock.now())
+            except dossier.DossierUnavailable:
+                await self._tell(body, client, respond, dossier.text("team_dossier_gone"))
+                return
+            try:
+                await client.files_upload_v2(
+                    channel=case.slack_channel or self.channel,
+                    thread_ts=case.slack_ts,
+                    filename=made.name,
+                    title=dossier.text("team_dossier_title", ref=ref),
+                    content=made.data,
+                    initial_comment=dossier.text("team_dossier_comment", ref=ref, name=member.name),
+                )
+            except Exception as error:
+                log.warning("dossier upload failed (%s)", type(error).__name__)
+                await self._tell(body, client, respond, dossier.text("team_dossier_failed"))
+                return
+            await self.store.add_event(session, case, "dossier_made", member.actor, {"for": "team"})
 
     # --- /weerbaar ------------------------------------------------------------------------
 
