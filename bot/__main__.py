@@ -121,7 +121,7 @@ async def _main(args: argparse.Namespace) -> int:
 
     from bot.app import build_app, configure_logging
 
-    configure_logging()
+    configure_logging(settings)
     if crypto.active() is None:
         logging.getLogger("weerbaar.crypto").warning(
             "%s is not set: stories and evidence are stored unencrypted (local use only)",

@@ -27,10 +27,17 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ApplicationBuilder
 
-from bot.app import App
+from bot.app import App, StartupError
 from bot.channels.telegram import pending
 from bot.channels.telegram.inbound import (
     FILE_FAILED,
@@ -163,7 +170,10 @@ class TelegramChannel:
 
     async def start(self) -> None:
         """Register the commands, start polling or set the webhook, start the retry loop."""
-        await self.ptb.initialize()
+        try:
+            await self.ptb.initialize()
+        except InvalidToken:
+            raise StartupError("TELEGRAM_BOT_TOKEN: Telegram rejected this token") from None
         await self.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllPrivateChats())
         await self.ptb.start()
         self._accepting = True
