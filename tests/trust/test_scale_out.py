@@ -11,8 +11,6 @@ import asyncio
 import itertools
 import json
 import os
-import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,60 +19,14 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.settings import ROOT
 from bot.store import Case, Delivery, OutboxMessage, Reporter, Store, open_store
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Sent
 from tests.trust.conftest import KEY_A
+from tests.trust.processes import Worker
 from tests.trust.reporters import Persona
 
 PEOPLE = 24
 WEBHOOK_PATH = "/telegram/webhook"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Worker:
-    """One `python -m bot run` process."""
-
-    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
-        self.port = _free_port()
-        self.env = {**env, "PORT": str(self.port)}
-        self.log = logs / f"{name}.log"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env, stderr=log
-            )
-
-    async def health(self, http: aiohttp.ClientSession) -> dict[str, Any] | None:
-        try:
-            async with http.get(f"http://127.0.0.1:{self.port}/healthz") as reply:
-                return dict(await reply.json()) if reply.status == 200 else None
-        except aiohttp.ClientError:
-            return None
-
-    async def wait_until(self, http: aiohttp.ClientSession, scheduler: str, timeout: float) -> None:
-        """Wait until /healthz answers with this scheduler role."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while (health := await self.health(http)) is None or health["scheduler"] != scheduler:
-            assert self.process is not None and self.process.returncode is None, self.log_text()
-            assert loop.time() < deadline, (health, self.log_text()[-2000:])
-            await asyncio.sleep(0.1)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
 
 
 class Proxy:

@@ -69,6 +69,10 @@ class Delivery:
         if kind == "digest":
             await self._digest(payload, retry)
             return
+        if kind == "dead_letter":  # an operator's matter, about no case
+            text, key = str(payload.get("text", "")), str(payload.get("key") or "dead_letter")
+            await self._post(self.channel, key, text, oldest=self._day_ago(), retry=retry)
+            return
         ref = payload.get("case")
         if not isinstance(ref, str):
             log.warning("support payload without a case dropped (kind %s)", kind)
