@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 
-from bot import aftercare, escalation
+from bot import aftercare, escalation, promises
 from bot.channels.slack import cards
 from bot.outbox import DeliveryFailed
 from bot.scheduler import Scheduler
@@ -146,6 +146,7 @@ class Delivery:
             assert case is not None
             case.slack_ts = ts
             await self.store.add_event(session, case, "card_posted", "systeem")
+            await promises.card_posted(self.store, session, case, self.settings)
             status, urgency, latest = case.status, case.urgency, cards.card(case)
         if status == "open":
             await escalation.ensure_watched(self.scheduler, ref, urgency)
