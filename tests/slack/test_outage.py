@@ -190,7 +190,7 @@ async def test_slack_down_for_two_minutes_the_reporter_reads_what_is_true_at_eac
         texts["support_alerted"].format(ref=ref, minutes=15, how=texts["how_chat"]).strip()
     ]
     (card,) = desk.fake.top_level()  # the card arrived once
-    assert card.metadata["event_payload"]["key"] == f"card:{ref}"
+    assert card.metadata is not None and card.metadata["event_payload"]["key"] == f"card:{ref}"
     case = await load_case(desk.store, ref)
     posted = next(e.at for e in case.events if e.kind == "card_posted")
     assert posted - case.created_at >= timedelta(seconds=120)
