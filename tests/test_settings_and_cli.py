@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from bot.__main__ import main
 from bot.crypto import new_key
 from bot.settings import Settings, SettingsError
+from tests.trust.processes import run_bot
 
 KEY = new_key()
 
@@ -115,14 +114,7 @@ def test_half_a_configuration_stops_start_up_with_one_line() -> None:
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))},
         "SLACK_SUPPORT_CHANNEL": "C0123ABCD",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    done = run_bot(env, "run")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "Configuration error: SLACK_SUPPORT_CHANNEL: only works together with SLACK_BOT_TOKEN; "
@@ -132,14 +124,7 @@ def test_half_a_configuration_stops_start_up_with_one_line() -> None:
 
 def test_bad_setting_stops_the_command_with_one_line() -> None:
     env = {**os.environ, "PORT": "eighty"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "cases", "list", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    done = run_bot(env, "cases", "list", "--json")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "Configuration error: PORT: expected a whole number, got 'eighty'"

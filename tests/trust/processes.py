@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,3 +59,32 @@ class Worker:
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
             await self.process.wait()
+
+
+def telegram_env(database_url: str, rasa: str, telegram_api: str, **more: str) -> dict[str, str]:
+    """The environment of a worker on this database, Rasa stand-in and (fake) Bot API."""
+    from tests.fakes.telegram_api import TOKEN
+    from tests.trust.conftest import KEY_A
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))},
+        "DATABASE_URL": database_url,
+        "NLU_URL": rasa,
+        "WEERBAAR_ENCRYPTION_KEYS": KEY_A,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": telegram_api,
+        "PYTHONUNBUFFERED": "1",
+    }
+    return env | more
+
+
+def run_bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in its own process, to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )

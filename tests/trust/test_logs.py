@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -167,24 +166,22 @@ async def test_a_token_telegram_rejects_stops_start_up_with_one_line_and_no_secr
     from tests.fakes.telegram_api import FakeTelegram
     from tests.slack.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET
     from tests.trust.conftest import KEY_A
-    from tests.trust.processes import Worker
+    from tests.trust.processes import Worker, telegram_env
 
     telegram, slack = FakeTelegram(), FakeSlack()
     await telegram.start()
     await slack.start()
     rejected = "987654:REJECTED-token-abcdefghijklmnop"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))},
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'weerbaar.db'}",
-        "NLU_URL": rasa,
-        "WEERBAAR_ENCRYPTION_KEYS": KEY_A,
-        "TELEGRAM_BOT_TOKEN": rejected,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_SUPPORT_CHANNEL": CHANNEL,
-        "SLACK_API_BASE_URL": slack.url,
-    }
+    env = telegram_env(
+        f"sqlite:///{tmp_path / 'weerbaar.db'}",
+        rasa,
+        telegram.base_url,
+        TELEGRAM_BOT_TOKEN=rejected,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_SUPPORT_CHANNEL=CHANNEL,
+        SLACK_API_BASE_URL=slack.url,
+    )
     worker = Worker("rejected", env, tmp_path)
     try:
         await worker.start()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -19,30 +17,16 @@ import aiohttp
 import pytest
 from sqlalchemy import select, text
 
-from bot.settings import ROOT
 from bot.store import DeadLetter, Delivery, Store, open_store
 from flows import catalog
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram
 from tests.postgres import PostgresServer
 from tests.slack.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET
-from tests.trust.conftest import KEY_A, StandInRasa
-from tests.trust.processes import Worker
+from tests.trust.conftest import StandInRasa
+from tests.trust.processes import Worker, run_bot, telegram_env
 
 POISON = "Dit bericht laat de taalherkenning struikelen"
-
-
-def _env(database_url: str, rasa: str, fake: FakeTelegram, **more: str) -> dict[str, str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))},
-        "DATABASE_URL": database_url,
-        "NLU_URL": rasa,
-        "WEERBAAR_ENCRYPTION_KEYS": KEY_A,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    return env | more
 
 
 @pytest.fixture
@@ -87,17 +71,6 @@ async def _raw_dead_letters(store: Store) -> list[Any]:
         return list(rows.all())
 
 
-def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_poison_message_is_set_aside_shown_and_handled_after_a_fix(
@@ -109,10 +82,10 @@ async def test_a_poison_message_is_set_aside_shown_and_handled_after_a_fix(
     keys: tuple[str, ...],
 ) -> None:
     texts = catalog().texts
-    env = _env(
+    env = telegram_env(
         database_url,
         rasa_server.url,
-        telegram,
+        telegram.base_url,
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_SUPPORT_CHANNEL=CHANNEL,
@@ -163,11 +136,11 @@ async def test_a_poison_message_is_set_aside_shown_and_handled_after_a_fix(
 
             # The operator fixes what made it fail, then has it handled again.
             rasa_server.choking.clear()
-            done = await asyncio.to_thread(_cli, env, "deadletters", "retry", "1")
+            done = await asyncio.to_thread(run_bot, env, "deadletters", "retry", "1")
             assert done.returncode == 0, done.stderr
             await telegram.wait_sent(501, 3, timeout=30)
             assert telegram.sent(501)[2].text == texts["fallback"]
-            listed = await asyncio.to_thread(_cli, env, "deadletters", "list", "--json")
+            listed = await asyncio.to_thread(run_bot, env, "deadletters", "list", "--json")
             assert '"status": "handled"' in listed.stdout and POISON not in listed.stdout
             async with store.session() as session:
                 assert await session.get(Delivery, f"telegram:{poisoned['update_id']}")
@@ -230,8 +203,8 @@ async def test_postgres_stopped_for_20_and_70_seconds_delays_every_message_and_d
     fakes[1].webhook_attempts = 100_000  # as Telegram: again and again until it is answered 2xx
     fakes[1].webhook_retry_seconds = 0.5
     urls = [postgres.create_database(f"outage_{mode}_{os.getpid()}") for mode in ("poll", "hook")]
-    polling = Worker("polling", _env(urls[0], rasa, fakes[0]), tmp_path)
-    webhook = Worker("webhook", _env(urls[1], rasa, fakes[1]), tmp_path)
+    polling = Worker("polling", telegram_env(urls[0], rasa, fakes[0].base_url), tmp_path)
+    webhook = Worker("webhook", telegram_env(urls[1], rasa, fakes[1].base_url), tmp_path)
     webhook.env["TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{webhook.port}/telegram/webhook"
     workers = (polling, webhook)
     groups = [Reporters(fakes[0], 601), Reporters(fakes[1], 701)]

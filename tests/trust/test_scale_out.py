@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.store import Case, Delivery, OutboxMessage, Reporter, Store, open_store
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Sent
-from tests.trust.conftest import KEY_A
-from tests.trust.processes import Worker
+from tests.fakes.telegram_api import FakeTelegram, Sent
+from tests.trust.processes import Worker, telegram_env
 from tests.trust.reporters import Persona
 
 PEOPLE = 24
@@ -133,17 +131,7 @@ async def test_two_webhook_workers_keep_order_handle_once_and_hand_over_the_sche
     await fake.start()
     fake.webhook_attempts = 600
     fake.webhook_retry_seconds = 0.1
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "NLU_URL": rasa,
-        "WEERBAAR_ENCRYPTION_KEYS": KEY_A,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TELEGRAM_WEBHOOK_SECRET"):
-        env.pop(name, None)
+    env = telegram_env(database_url, rasa, fake.base_url)
     first, second = Worker("first", env, tmp_path), Worker("second", env, tmp_path)
     proxy = Proxy([first, second])
     await proxy.start()
