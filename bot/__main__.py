@@ -1,4 +1,4 @@
-"""Command line: `python -m bot chat | cases | jobs | run`."""
+"""Command line: `python -m bot chat | cases | jobs | run | deadletters | ...`."""
 
 from __future__ import annotations
 
@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     invite_list.add_argument("--json", action="store_true")
     revoke = invite_commands.add_parser("revoke")
     revoke.add_argument("id", type=int)
+    dead = commands.add_parser("deadletters", help="updates set aside after failing on their own")
+    dead_commands = dead.add_subparsers(dest="action", required=True)
+    dead_list = dead_commands.add_parser("list", help="number, state and error; no content")
+    dead_list.add_argument("--json", action="store_true")
+    dead_retry = dead_commands.add_parser("retry", help="have the running bot handle it again")
+    dead_retry.add_argument("id", type=int, nargs="?")
+    dead_retry.add_argument("--all", action="store_true")
     keys = commands.add_parser("keys", help="encryption keys (WEERBAAR_ENCRYPTION_KEYS)")
     keys.add_argument("action", choices=["new", "rotate", "check"])
     retention = commands.add_parser("retention", help="remove what has been kept long enough")
@@ -136,7 +143,7 @@ async def _main(args: argparse.Namespace) -> int:
     crypto.use(settings.encryption_keys)
     if args.command == "cases":
         return await _cases(settings, args)
-    if args.command in ("invites", "keys", "retention"):
+    if args.command in ("invites", "keys", "retention", "deadletters"):
         from bot import admin
 
         return await admin.run(settings, args)
@@ -148,7 +155,7 @@ async def _main(args: argparse.Namespace) -> int:
 
     from bot.app import build_app, configure_logging
 
-    configure_logging()
+    configure_logging(settings)
     if crypto.active() is None:
         logging.getLogger("weerbaar.crypto").warning(
             "%s is not set: stories and evidence are stored unencrypted (local use only)",

@@ -111,11 +111,13 @@ def print_data(data: Any, as_json: bool) -> None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    """`invites`, `keys rotate|check` and `retention run` on the configured database."""
+    """`invites`, `keys`, `retention run` and `deadletters` on the configured database."""
     store = await open_store(settings.database_url)
     try:
         if args.command == "invites":
             return await _invites(store, settings, args)
+        if args.command == "deadletters":
+            return await _dead_letters(store, args)
         if args.command == "keys":
             if args.action == "rotate":
                 print_data(await reseal_all(store), as_json=False)
@@ -160,4 +162,22 @@ async def _invites(store: Store, settings: Settings, args: argparse.Namespace) -
         print_data(data, as_json=True)
     else:
         print(invites.announce(made, settings.telegram_bot_username))
+    return 0
+
+
+async def _dead_letters(store: Store, args: argparse.Namespace) -> int:
+    from bot import deadletters
+
+    if args.action == "list":
+        print_data(await deadletters.listing(store), args.json)
+        return 0
+    if args.id is None and not args.all:
+        print("Geef het nummer van een dead letter, of --all.", file=sys.stderr)
+        return 1
+    try:
+        count = await deadletters.request_retry(store, None if args.all else args.id)
+    except deadletters.NotFound:
+        print(f"Geen dead letter met nummer {args.id}.", file=sys.stderr)
+        return 1
+    print(f"{count} bericht(en) worden opnieuw behandeld zodra de bot draait.")
     return 0

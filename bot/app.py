@@ -31,9 +31,12 @@ class App:
         await self.store.close()
 
 
-def configure_logging() -> None:
-    """Plain log lines on stderr; third-party chatter kept down."""
+def configure_logging(settings: Settings) -> None:
+    """Plain log lines on stderr, with no secret in them; third-party chatter kept down."""
+    from bot import redaction
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redaction.install(settings.secrets())
     for noisy in ("httpx", "aiosqlite", "sqlalchemy", "alembic", "rasa", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

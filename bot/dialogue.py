@@ -75,6 +75,10 @@ _WISH_TO_REPORT = re.compile(
 )
 
 
+class TurnFailed(Exception):
+    """A turn was not stored; the message says where it failed (never what was typed)."""
+
+
 def user_tag(user: str) -> str:
     """A short stable tag for logs instead of the user id."""
     return hashlib.sha256(user.encode()).hexdigest()[:10]
@@ -129,11 +133,15 @@ class Dialogue:
     def text(self, key: str, **values: object) -> str:
         return self.catalog.text(None, key, **values)
 
-    async def handle(self, message: Incoming, *, queue_replies: bool = False) -> list[Reply]:
+    async def handle(
+        self, message: Incoming, *, queue_replies: bool = False, raise_failure: bool = False
+    ) -> list[Reply]:
         """Process one message in its own transaction and return the replies.
 
         With queue_replies the replies are also written to the outbox in that transaction,
-        so a channel that crashes before sending them still delivers them later.
+        so a channel that crashes before sending them still delivers them later. A turn that
+        fails is answered with the error text, or, with raise_failure, raises TurnFailed (for a
+        channel that tries the message again).
         """
         started = time.perf_counter()
         message = without_nul(message)
@@ -190,6 +198,8 @@ class Dialogue:
                         )
         except Exception as error:
             log.error("turn failed for %s: %s", user_tag(message.user), safe_trace(error))
+            if raise_failure:
+                raise TurnFailed(safe_trace(error)) from error
             return [Reply(self.text("error"))]
         log.info(
             "turn user=%s intent=%s source=%s ms=%.1f",

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
+from bot import deadletters
 from bot.app import App
 
 log = logging.getLogger("weerbaar.run")
@@ -39,7 +40,19 @@ async def run(app: App) -> None:
         async def healthz(request: web.Request) -> web.Response:
             # "active": this worker runs the scheduled jobs; "standby": another one does.
             role = "active" if scheduler.holds_lock else "standby"
-            return web.json_response({"status": "ok", "scheduler": role})
+            try:
+                waiting: int | None = await asyncio.wait_for(deadletters.open_count(app.store), 5)
+            except Exception:  # the store is away: say so, the worker itself is alive
+                waiting = None
+            status = "ok" if waiting == 0 else "degraded"
+            return web.json_response(
+                {
+                    "status": status,
+                    "scheduler": role,
+                    "store": "unavailable" if waiting is None else "ok",
+                    "dead_letters": waiting,
+                }
+            )
 
         web_app.router.add_get("/healthz", healthz)
         from bot.privacy import plan_retention

@@ -194,7 +194,39 @@ class Settings:
         settings._check_combinations()
         return settings
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured value that must never be written to a log."""
+        values = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+            urlparse(self.database_url).password,
+            *self.encryption_keys,
+        )
+        return tuple(value for value in values if value)
+
     def _check_combinations(self) -> None:
+        # A setting that only works with another one: without it, it would be ignored silently.
+        needs = (
+            ("SLACK_SUPPORT_CHANNEL", self.slack_support_channel, "SLACK_BOT_TOKEN"),
+            ("SLACK_SIGNING_SECRET", self.slack_signing_secret, "SLACK_BOT_TOKEN"),
+            ("SLACK_APP_TOKEN", self.slack_app_token, "SLACK_BOT_TOKEN"),
+            ("SLACK_ONCALL_GROUP", self.slack_oncall_group, "SLACK_BOT_TOKEN"),
+            ("SLACK_API_BASE_URL", self.slack_api_base_url, "SLACK_BOT_TOKEN"),
+            ("TELEGRAM_WEBHOOK_URL", self.telegram_webhook_url, "TELEGRAM_BOT_TOKEN"),
+            ("TELEGRAM_API_BASE_URL", self.telegram_api_base_url, "TELEGRAM_BOT_TOKEN"),
+            ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret, "TELEGRAM_WEBHOOK_URL"),
+        )
+        present = {
+            "SLACK_BOT_TOKEN": self.slack_bot_token,
+            "TELEGRAM_BOT_TOKEN": self.telegram_bot_token,
+            "TELEGRAM_WEBHOOK_URL": self.telegram_webhook_url,
+        }
+        for name, value, needed in needs:
+            if value and not present[needed]:
+                raise SettingsError(f"{name}: only works together with {needed}; set it as well")
         if self.slack_bot_token:
             if not self.slack_support_channel:
                 raise SettingsError("SLACK_SUPPORT_CHANNEL: required when SLACK_BOT_TOKEN is set")
@@ -202,8 +234,6 @@ class Settings:
                 raise SettingsError(
                     "SLACK_SIGNING_SECRET: required for HTTP mode when SLACK_APP_TOKEN is not set"
                 )
-        if self.telegram_webhook_url and not self.telegram_bot_token:
-            raise SettingsError("TELEGRAM_WEBHOOK_URL: set TELEGRAM_BOT_TOKEN as well")
         if not self.local_mode and not self.encryption_keys:
             # Real reporters' stories must never sit in the database unencrypted.
             raise SettingsError(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from knowledge.analysis import Analyzer
 from knowledge.content import read_allow_list, read_entries, read_synonyms
-from knowledge.model import KINDS, ROLES, TOPICS, Entry, Hit
+from knowledge.model import KINDS, ROLES, TOPICS, Contact, Entry, Hit
 from knowledge.ranking import Ranker
 
 ROOT = Path(__file__).resolve().parent
@@ -25,17 +25,32 @@ def _check_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> Non
 class Knowledge:
     """Protocols and training offers, searchable by question, topic and role."""
 
-    def __init__(self, entries: Iterable[Entry], ranker: Ranker | None = None) -> None:
+    def __init__(
+        self,
+        entries: Iterable[Entry],
+        ranker: Ranker | None = None,
+        contacts: Iterable[Contact] = (),
+    ) -> None:
         self._entries = sorted(entries, key=lambda entry: entry.id)
         self._by_id = {entry.id: entry for entry in self._entries}
         self._ranker = ranker or Ranker(self._entries, Analyzer())
+        self._contacts = {contact.name: contact for contact in contacts}
 
     @classmethod
     def load(cls, root: Path | None = None) -> Knowledge:
         """Read and check all content under root; raises KnowledgeError naming each bad file."""
         root = Path(root) if root is not None else ROOT
-        entries = read_entries(root, read_allow_list(root))
-        return cls(entries, Ranker(entries, Analyzer(read_synonyms(root))))
+        allowed = read_allow_list(root)
+        entries = read_entries(root, allowed)
+        contacts = [
+            Contact(c.name, c.phones[0] if c.phones else None, note=c.caveat)
+            for c in allowed.contacts.values()
+        ]
+        return cls(entries, Ranker(entries, Analyzer(read_synonyms(root))), contacts)
+
+    def contact(self, name: str) -> Contact | None:
+        """A contact as contacts.yml lists it: its first phone number and its caveat."""
+        return self._contacts.get(name)
 
     def get(self, entry_id: str) -> Entry | None:
         """The entry with this id, if there is one."""

@@ -21,6 +21,16 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 _databases = itertools.count(1)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked long run under CI (which runs everything) or when LONG_TESTS=1."""
+    if os.environ.get("CI") == "true" or os.environ.get("LONG_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="long: runs under CI=true or LONG_TESTS=1")
+    for item in items:
+        if item.get_closest_marker("long"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One throwaway PostgreSQL server for the session; skipped only outside CI."""

@@ -57,11 +57,12 @@ class PostgresServer:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True, cwd="/")
 
-    def start(self) -> None:
+    def start(self, port: int | None = None) -> None:
+        """Start the server: on a free port, or on `port` (the same one again after a stop)."""
         data = self.root / "data"
         if not data.exists():
             self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
-        self.port = _free_port()
+        self.port = port or _free_port()
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             "pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "start"

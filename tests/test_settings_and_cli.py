@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
+from bot.crypto import new_key
 from bot.settings import Settings, SettingsError
+from tests.trust.processes import run_bot
+
+KEY = new_key()
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,16 +57,74 @@ def test_a_bad_setting_is_one_line_naming_it(env: dict[str, str], named: str) ->
     assert "\n" not in message
 
 
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SUPPORT_CHANNEL": "C0123ABCD"}
+
+
+@pytest.mark.parametrize(
+    ("env", "named", "needed"),
+    [
+        ({"SLACK_SUPPORT_CHANNEL": "C0123ABCD"}, "SLACK_SUPPORT_CHANNEL", "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": "s3cr3t"}, "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"),
+        ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"),
+        ({"SLACK_ONCALL_GROUP": "S0123ABCD"}, "SLACK_ONCALL_GROUP", "SLACK_BOT_TOKEN"),
+        ({"SLACK_API_BASE_URL": "http://127.0.0.1:9/api"}, "SLACK_API_BASE_URL", "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SUPPORT_CHANNEL", "SLACK_BOT_TOKEN"),
+        (SLACK, "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"),
+        (
+            {"TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg"},
+            "TELEGRAM_WEBHOOK_URL",
+            "TELEGRAM_BOT_TOKEN",
+        ),
+        (
+            {"TELEGRAM_API_BASE_URL": "http://127.0.0.1:9"},
+            "TELEGRAM_API_BASE_URL",
+            "TELEGRAM_BOT_TOKEN",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:" + "a" * 30, "TELEGRAM_WEBHOOK_SECRET": "geheim"},
+            "TELEGRAM_WEBHOOK_SECRET",
+            "TELEGRAM_WEBHOOK_URL",
+        ),
+    ],
+)
+def test_half_a_configuration_is_refused_in_one_line_naming_both(
+    env: dict[str, str], named: str, needed: str
+) -> None:
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"WEERBAAR_ENCRYPTION_KEYS": KEY, **env})
+    message = str(bad.value)
+    assert message.startswith(f"{named}:") and needed in message
+    assert "\n" not in message
+
+
+def test_whole_configurations_are_accepted() -> None:
+    telegram = {
+        "TELEGRAM_BOT_TOKEN": "123456:" + "a" * 30,
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
+        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg",
+        "TELEGRAM_WEBHOOK_SECRET": "geheim",
+    }
+    slack = {**SLACK, "SLACK_APP_TOKEN": "xapp-1", "SLACK_ONCALL_GROUP": "S0123ABCD"}
+    for env in (telegram, slack, {**SLACK, "SLACK_SIGNING_SECRET": "s"}, {**telegram, **slack}):
+        assert not Settings.from_env({"WEERBAAR_ENCRYPTION_KEYS": KEY, **env}).local_mode
+
+
+def test_half_a_configuration_stops_start_up_with_one_line() -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))},
+        "SLACK_SUPPORT_CHANNEL": "C0123ABCD",
+    }
+    done = run_bot(env, "run")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Configuration error: SLACK_SUPPORT_CHANNEL: only works together with SLACK_BOT_TOKEN; "
+        "set it as well"
+    ]
+
+
 def test_bad_setting_stops_the_command_with_one_line() -> None:
     env = {**os.environ, "PORT": "eighty"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "cases", "list", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    done = run_bot(env, "cases", "list", "--json")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "Configuration error: PORT: expected a whole number, got 'eighty'"

@@ -147,6 +147,21 @@ class Delivery(Base):
     handled_at = Column(UTCDateTime, nullable=False, index=True)
 
 
+class DeadLetter(Base):
+    """A platform update whose turn failed for its own reason: set aside until an operator's fix."""
+
+    __tablename__ = "dead_letters"
+    id = Column(Integer, primary_key=True)
+    key = Column(String(80), nullable=False, unique=True)  # the update's delivery key
+    channel = Column(String(20), nullable=False)
+    update = Column(SealedJSON)  # the update as the platform sent it; gone once handled
+    error = Column(String(200), nullable=False)  # the error's type and place, no message text
+    attempts = Column(Integer, nullable=False, default=1)  # times it was set aside
+    status = Column(String(20), nullable=False, index=True)  # waiting | retry | handled
+    created_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False)
+
+
 class OutboxMessage(Base):
     """A side effect to deliver (to the support team or a reporter), written with the case."""
 
@@ -204,6 +219,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Conversation",
+    "DeadLetter",
     "Evidence",
     "Invite",
     "OutboxMessage",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from bot import promises
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import OutboxMessage, Store
 from tests.dialogue.conftest import Chat
 
 
@@ -32,9 +34,19 @@ async def test_support_request_by_phone_with_consent(make_chat, store: Store) ->
     assert "geen Nederlands telefoonnummer" in chat.text
     await chat.send("06 12345678")
     await chat.send("Ik ben erg geschrokken en wil overleggen over aangifte")
-    assert "binnen 20 minuten" in chat.text
+    assert "onderweg naar het Ondersteuningsteam" in chat.text
+    assert "minuten" not in chat.text  # the response time is promised once the team has it
     (case,) = await _cases(store)
     assert (case.kind, case.contact_preference, case.phone) == ("support", "bellen", "+31612345678")
+    async with store.session() as session:  # what the Slack desk does once the card is posted
+        await promises.card_posted(store, session, case, Settings(support_response_minutes=20))
+        await promises.card_posted(store, session, case, Settings(support_response_minutes=20))
+        queued = (await session.execute(select(OutboxMessage.payload))).scalars().all()
+    assert [p["text"] for p in queued if p.get("user")] == [
+        f"Ik heb het Ondersteuningsteam Weerbaar Bestuur gewaarschuwd (nummer {case.ref}).\n"
+        "Iemand neemt binnen 20 minuten contact met je op, telefonisch.\n"
+        "Wordt het onveilig? Bel dan meteen 112."
+    ]
 
 
 async def test_support_request_without_phone_consent_stores_no_number(

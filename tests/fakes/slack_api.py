@@ -115,6 +115,7 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}
         self.connections = 0
         self._faults: list[Fault] = []
+        self.down_status: int | None = None
         self._now = now  # message ts are times, as in Slack; tests pass their clock
         self._last_ts = 0.0
         self._release = asyncio.Event()
@@ -158,6 +159,13 @@ class FakeSlack:
     def fail_next(self, n: int = 1, *, status: int = 503, method: str | None = None) -> None:
         self._faults += [Fault("status", method, status=status) for _ in range(n)]
 
+    def down(self, status: int = 500) -> None:
+        """Answer every call with this status until up()."""
+        self.down_status = status
+
+    def up(self) -> None:
+        self.down_status = None
+
     def rate_limit_next(
         self, n: int = 1, *, retry_after: int = 3, method: str | None = None
     ) -> None:
@@ -195,6 +203,10 @@ class FakeSlack:
             params.update(await request.json())
         elif request.can_read_body:
             params.update(await request.post())
+        if self.down_status is not None:
+            return web.Response(
+                status=self.down_status, text="upstream trouble", content_type="text/plain"
+            )
         fault = self._fault_for(method)
         if fault is not None and fault.kind == "status":
             return web.Response(

@@ -12,6 +12,7 @@ from bot.channels.slack import SlackDesk
 from bot.clock import FixedClock
 from bot.scheduler import Scheduler
 from bot.store import OutboxMessage, Store
+from flows import catalog
 from tests.slack.conftest import ANNA, Desk, Reporter, load_case
 
 
@@ -140,3 +141,89 @@ async def test_after_a_restart_a_relay_without_an_answer_is_still_not_relayed_tw
     finally:
         await restarted.stop()
     assert [m.text for m in desk.fake.thread(card_ts)] == ["*Melder:* Het gaat wel, dank je"]
+
+
+async def _told(store: Store) -> list[str]:
+    """What the reporter has been sent since the conversation, oldest first."""
+    async with store.session() as session:
+        rows = await session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.destination == "user")
+            .order_by(OutboxMessage.id)
+        )
+        return [m.payload["text"] for m in rows.scalars()]
+
+
+async def test_slack_down_for_two_minutes_the_reporter_reads_what_is_true_at_each_moment(
+    desk: Desk, app: App, reporter: Reporter, clock: FixedClock
+) -> None:
+    texts = catalog().flows["request_support"].texts
+    desk.fake.down(status=500)
+    ref = await reporter.raise_alarm()
+    answer = reporter.text
+    assert answer.splitlines()[0] == "Je hulpvraag staat klaar onder nummer " + ref + (
+        " en is onderweg naar het Ondersteuningsteam Weerbaar Bestuur. "
+        "Ik laat het je weten zodra het team hem heeft."
+    )
+    assert "gewaarschuwd" not in answer and "minuten" not in answer
+
+    seen: dict[int, list[str]] = {}
+    cards: dict[int, int] = {}
+    for second in range(0, 181, 5):  # Slack is back after two minutes
+        if second == 120:
+            desk.fake.up()
+        await desk.deliver()
+        seen[second] = await _told(desk.store)
+        cards[second] = len(desk.fake.top_level())
+        clock.advance(timedelta(seconds=5))
+
+    assert seen[55] == []  # under a minute: nothing new is true yet
+    (not_reached,) = seen[60]
+    assert not_reached.startswith("In direct gevaar: bel 112.\n")  # 112 first
+    assert f"(nummer {ref})" in not_reached
+    assert "070-373 83 14" in not_reached  # the team's number from knowledge/contacts.yml
+    assert "niet kunnen controleren" in not_reached  # with its caveat
+    assert seen[115] == seen[60]  # said once, while Slack stays down
+    assert cards[115] == 0
+    alerted = seen[180][1:]
+    assert alerted == [
+        texts["support_alerted"].format(ref=ref, minutes=15, how=texts["how_chat"]).strip()
+    ]
+    (card,) = desk.fake.top_level()  # the card arrived once
+    assert card.metadata is not None and card.metadata["event_payload"]["key"] == f"card:{ref}"
+    case = await load_case(desk.store, ref)
+    posted = next(e.at for e in case.events if e.kind == "card_posted")
+    assert posted - case.created_at >= timedelta(seconds=120)
+
+    # Nobody picks it up within the promised 15 minutes (counted from the card).
+    clock.advance(posted + timedelta(minutes=15) - clock.now() - timedelta(seconds=1))
+    await desk.deliver()
+    assert len(await _told(desk.store)) == 2
+    clock.advance(timedelta(seconds=1))
+    await desk.deliver()
+    await desk.deliver()
+    overdue = (await _told(desk.store))[2:]
+    assert len(overdue) == 1
+    assert overdue[0].startswith(
+        "Het Ondersteuningsteam Weerbaar Bestuur heeft nog niet gereageerd binnen de 15 minuten"
+    )
+    assert "staat open; het team wordt eraan herinnerd" in overdue[0]
+    assert overdue[0].endswith("In direct gevaar: bel 112.")
+    assert len(desk.fake.top_level()) == 1
+
+
+async def test_an_escalation_picked_up_in_time_promises_nothing_more(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    ref = await reporter.ask_for_support()
+    await desk.deliver()
+    (alerted,) = await _told(desk.store)
+    assert alerted.startswith(
+        f"Ik heb het Ondersteuningsteam Weerbaar Bestuur gewaarschuwd (nummer {ref})"
+    )
+    assert "binnen 15 minuten contact met je op, hier in deze chat" in alerted
+    await desk.team.click(ANNA, "ack", ref)
+    clock.advance(timedelta(minutes=30))
+    await desk.deliver()
+    told = await _told(desk.store)
+    assert len(told) == 2 and "gereageerd" not in told[1]  # only who picked it up

@@ -158,3 +158,28 @@ async def test_only_the_teams_own_thread_replies_are_relayed(
     await desk.team.post(other_channel, "application/json")
     assert await outbox(desk.store, "user") == users
     assert (await load_case(desk.store, ref)).status == "open"
+
+
+async def test_an_outsiders_thread_reply_is_ignored_and_changes_nothing(
+    desk: Desk, reporter: Reporter
+) -> None:
+    ref, ts = await _card(desk, reporter)
+    users = await outbox(desk.store, "user")
+    before = await load_case(desk.store, ref)
+    outsider = "U0OUTSIDE1"
+
+    assert await desk.team.reply(outsider, ts, "Ik neem dit wel over.") == 200
+    assert await desk.team.reply(outsider, ts, "Met bestand", subtype="file_share") == 200
+
+    case = await load_case(desk.store, ref)
+    assert (case.status, case.owner) == ("open", None)
+    assert [e.kind for e in case.events] == [e.kind for e in before.events]
+    assert await outbox(desk.store, "user") == users  # nothing reached the reporter
+    assert await desk.scheduler.run_time(escalation.job_id(ref)) is not None  # still watched
+    assert desk.fake.thread(ts) == []
+    # Slack refuses a private note to someone outside the channel: nobody else sees one.
+    assert desk.fake.ephemerals == []
+
+    # The same reply from a member of the channel does act on the case.
+    assert await desk.team.reply(ANNA, ts, "Ik pak het op.") == 200
+    assert (await load_case(desk.store, ref)).status == "in_contact"

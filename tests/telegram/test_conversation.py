@@ -124,7 +124,8 @@ async def test_support_request_is_escalated_and_later_news_is_discreet(
     await person.press("Nee")
     await person.press("Chatten via deze chat")
     await person.say("Ik wil graag overleggen over wat ik nu moet doen")
-    assert "Ik heb het Ondersteuningsteam Weerbaar Bestuur gewaarschuwd" in person.text
+    assert "onderweg naar het Ondersteuningsteam Weerbaar Bestuur" in person.text
+    assert "gewaarschuwd" not in person.text  # not before the card is in Slack
     (escalation,) = [m for m in await _outbox(store) if m.destination == "support"]
     assert escalation.payload["case"] == "WB-2026-0001"
     assert escalation.payload["kind"] == "escalation"

@@ -50,10 +50,16 @@ async def test_support_request_reaches_slack_and_the_teams_answer_comes_back_dis
         await person.press("Chatten via deze chat")
         await person.say("Ik word online bedreigd en wil met iemand praten.")
         assert "WB-2026-0001" in person.text
+        assert "gewaarschuwd" not in person.text  # not before the card is in Slack
 
+        count = len(fake.sent(person.chat_id))
         assert await desk.deliver() == 1
         (card,) = slack.top_level()
         assert "WB-2026-0001" in card.text
+        alerted = (await fake.wait_sent(person.chat_id, count + 1))[count]
+        assert alerted.text.startswith(
+            "Ik heb het Ondersteuningsteam Weerbaar Bestuur gewaarschuwd"
+        )
 
         async with aiohttp.ClientSession() as http:
             team = Team(desk, f"http://127.0.0.1:{port}/slack/events", slack, http)

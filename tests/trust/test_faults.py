@@ -15,7 +15,6 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-import tests.postgres
 from bot import crypto
 from bot.app import App
 from bot.channels.slack import SlackDesk
@@ -277,20 +276,17 @@ async def _case(store: Store, ref: str) -> Case:
 # --- PostgreSQL restarted ----------------------------------------------------------------------
 
 
-async def _restart(server: PostgresServer, monkeypatch: pytest.MonkeyPatch, down: float) -> None:
+async def _restart(server: PostgresServer, down: float) -> None:
     """Stop the server (dropping every connection), wait, start it on the same port."""
     await asyncio.to_thread(server.stop, "fast")
     await asyncio.sleep(down)
-    with monkeypatch.context() as patch:
-        patch.setattr(tests.postgres, "_free_port", lambda: server.port)
-        await asyncio.to_thread(server.start)
+    await asyncio.to_thread(server.start, server.port)
 
 
 @pytest.mark.postgres
 async def test_postgres_restarted_mid_run_the_store_reconnects_and_loses_nothing(
     postgres: PostgresServer,
     knowledge: Knowledge,
-    monkeypatch: pytest.MonkeyPatch,
     keys: tuple[str, ...],
 ) -> None:
     url = postgres.create_database(f"restart_{os.getpid()}")
@@ -316,13 +312,11 @@ async def test_postgres_restarted_mid_run_the_store_reconnects_and_loses_nothing
     try:
         work = asyncio.gather(*(complete(p) for p in reporters))
         await asyncio.sleep(0.3)
-        await _restart(postgres, monkeypatch, down=1.0)
+        await _restart(postgres, down=1.0)
         await asyncio.wait_for(work, 60)
     finally:
         if not postgres.root.joinpath("data", "postmaster.pid").exists():
-            with monkeypatch.context() as patch:
-                patch.setattr(tests.postgres, "_free_port", lambda: postgres.port)
-                postgres.start()
+            postgres.start(postgres.port)
     assert failed_turns > 0  # the restart really hit turns in flight
     async with store.session() as session:
         cases = list((await session.execute(select(Case))).scalars())

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -106,3 +110,91 @@ def test_the_production_quiet_list_matches_the_app() -> None:
 
     source = inspect.getsource(configure_logging)
     assert all(f'"{name}"' in source for name in PRODUCTION_QUIET)
+
+
+def test_no_configured_secret_survives_in_any_log_line_tracebacks_included(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bot.crypto import new_key
+    from bot.redaction import MASK, Redactor
+    from bot.settings import Settings
+
+    settings = Settings(
+        database_url="postgresql+asyncpg://weerbaar:Db-Wachtwoord-42@db.example/weerbaar",
+        telegram_bot_token="123456:AAH-geheim-telegram-token-0123456789",
+        telegram_webhook_secret="webhook-geheim-98765",
+        slack_bot_token="xoxb-1111-2222-slackgeheim",
+        slack_app_token="xapp-1-A0-3333-appgeheim",
+        slack_signing_secret="8f14e45fceea167a5a36dedd4bea2543",
+        encryption_keys=(new_key(), new_key()),
+    )
+    secrets = settings.secrets()
+    assert len(secrets) == 8
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    redactor = Redactor(secrets)
+    handler.addFilter(redactor)
+    log = logging.getLogger("weerbaar.test.secrets")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        for secret in secrets:
+            log.warning("as an argument: %s", secret)
+            log.warning(f"in the message: {secret}")
+            log.warning("in a URL: https://api.example/bot%s/getMe", quote(secret, safe=""))
+            try:
+                raise RuntimeError(f"the call with {secret} failed")
+            except RuntimeError:
+                log.exception("a traceback")
+            try:
+                raise ValueError(secret)
+            except ValueError as error:
+                redactor.excepthook(ValueError, error, error.__traceback__)  # uncaught
+    finally:
+        log.removeHandler(handler)
+    lines = stream.getvalue() + capsys.readouterr().err
+    assert lines.count("Traceback") == 2 * len(secrets) and MASK in lines
+    leaked = [s for s in secrets if s in lines or quote(s, safe="") in lines]
+    assert leaked == []
+
+
+async def test_a_token_telegram_rejects_stops_start_up_with_one_line_and_no_secret(
+    tmp_path: Path, rasa: str
+) -> None:
+    from tests.fakes.slack_api import FakeSlack
+    from tests.fakes.telegram_api import FakeTelegram
+    from tests.slack.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET
+    from tests.trust.conftest import KEY_A
+    from tests.trust.processes import Worker, telegram_env
+
+    telegram, slack = FakeTelegram(), FakeSlack()
+    await telegram.start()
+    await slack.start()
+    rejected = "987654:REJECTED-token-abcdefghijklmnop"
+    env = telegram_env(
+        f"sqlite:///{tmp_path / 'weerbaar.db'}",
+        rasa,
+        telegram.base_url,
+        TELEGRAM_BOT_TOKEN=rejected,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_SUPPORT_CHANNEL=CHANNEL,
+        SLACK_API_BASE_URL=slack.url,
+    )
+    worker = Worker("rejected", env, tmp_path)
+    try:
+        await worker.start()
+        assert worker.process is not None
+        assert await asyncio.wait_for(worker.process.wait(), 120) == 2
+    finally:
+        await worker.stop()
+        await telegram.close()
+        await slack.stop()
+    log = worker.log_text()
+    assert log.strip().splitlines()[-1] == (
+        "Cannot start: TELEGRAM_BOT_TOKEN: Telegram rejected this token"
+    )
+    assert "Traceback" not in log
+    for secret in (rejected, rejected.split(":")[1], BOT_TOKEN, SIGNING_SECRET, KEY_A):
+        assert secret not in log

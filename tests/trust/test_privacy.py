@@ -57,7 +57,7 @@ async def _ask_for_a_call(dialogue: Dialogue, user: str) -> None:
         Incoming(user, "Ik wil praten over de brief van zorgbrief"),
     ):
         replies = await dialogue.handle(message)
-    assert "gewaarschuwd" in replies[-1].text
+    assert "onderweg naar het Ondersteuningsteam" in replies[-1].text
 
 
 async def test_privacy_says_what_why_how_long_and_who_with_two_buttons(

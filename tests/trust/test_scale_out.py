@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,60 +18,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.settings import ROOT
 from bot.store import Case, Delivery, OutboxMessage, Reporter, Store, open_store
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, Sent
-from tests.trust.conftest import KEY_A
+from tests.fakes.telegram_api import FakeTelegram, Sent
+from tests.trust.processes import Worker, telegram_env
 from tests.trust.reporters import Persona
 
 PEOPLE = 24
 WEBHOOK_PATH = "/telegram/webhook"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Worker:
-    """One `python -m bot run` process."""
-
-    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
-        self.port = _free_port()
-        self.env = {**env, "PORT": str(self.port)}
-        self.log = logs / f"{name}.log"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env, stderr=log
-            )
-
-    async def health(self, http: aiohttp.ClientSession) -> dict[str, Any] | None:
-        try:
-            async with http.get(f"http://127.0.0.1:{self.port}/healthz") as reply:
-                return dict(await reply.json()) if reply.status == 200 else None
-        except aiohttp.ClientError:
-            return None
-
-    async def wait_until(self, http: aiohttp.ClientSession, scheduler: str, timeout: float) -> None:
-        """Wait until /healthz answers with this scheduler role."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while (health := await self.health(http)) is None or health["scheduler"] != scheduler:
-            assert self.process is not None and self.process.returncode is None, self.log_text()
-            assert loop.time() < deadline, (health, self.log_text()[-2000:])
-            await asyncio.sleep(0.1)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
 
 
 class Proxy:
@@ -181,17 +131,7 @@ async def test_two_webhook_workers_keep_order_handle_once_and_hand_over_the_sche
     await fake.start()
     fake.webhook_attempts = 600
     fake.webhook_retry_seconds = 0.1
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "NLU_URL": rasa,
-        "WEERBAAR_ENCRYPTION_KEYS": KEY_A,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "TELEGRAM_WEBHOOK_SECRET"):
-        env.pop(name, None)
+    env = telegram_env(database_url, rasa, fake.base_url)
     first, second = Worker("first", env, tmp_path), Worker("second", env, tmp_path)
     proxy = Proxy([first, second])
     await proxy.start()

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 
-from bot import aftercare, escalation
+from bot import aftercare, escalation, promises
 from bot.channels.slack import cards
 from bot.outbox import DeliveryFailed
 from bot.scheduler import Scheduler
@@ -68,6 +68,10 @@ class Delivery:
         kind = payload.get("kind", "escalation")
         if kind == "digest":
             await self._digest(payload, retry)
+            return
+        if kind == "dead_letter":  # an operator's matter, about no case
+            text, key = str(payload.get("text", "")), str(payload.get("key") or "dead_letter")
+            await self._post(self.channel, key, text, oldest=self._day_ago(), retry=retry)
             return
         ref = payload.get("case")
         if not isinstance(ref, str):
@@ -142,6 +146,7 @@ class Delivery:
             assert case is not None
             case.slack_ts = ts
             await self.store.add_event(session, case, "card_posted", "systeem")
+            await promises.card_posted(self.store, session, case, self.settings)
             status, urgency, latest = case.status, case.urgency, cards.card(case)
         if status == "open":
             await escalation.ensure_watched(self.scheduler, ref, urgency)

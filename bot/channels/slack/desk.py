@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot import aftercare, escalation
+from bot import aftercare, escalation, promises
 from bot.app import App
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.listeners import Handler, Listeners
@@ -158,7 +158,14 @@ class SlackDesk:
             self._session = None
 
     async def deliver(self) -> int:
-        """One round of delivery to the team; returns how many payloads went out."""
+        """One round of delivery to the team; returns how many payloads went out.
+
+        First the reporters whose request has no card, or no answer, in time hear so.
+        """
+        try:
+            await promises.keep(self.app.store, self.app.settings, self.app.knowledge)
+        except Exception as error:
+            log.error("telling reporters about late escalations failed: %s", safe_trace(error))
         return await deliver_due(self.app.store, "support", self.delivery.send)
 
     async def settled(self) -> None:

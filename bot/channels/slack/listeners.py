@@ -100,9 +100,14 @@ class Listeners:
         resp: BoltResponse,
         next: Callable[[], Awaitable[None]],
     ) -> BoltResponse:
-        """Buttons, modals and the command are for members of the support channel only."""
+        """Buttons, modals, the command and thread replies: for members of the support channel."""
         kind = "command" if "command" in body else body.get("type")
-        if kind not in ("block_actions", "view_submission", "command"):
+        if kind == "event_callback":
+            if self._thread_reply(body.get("event") or {}) is None:
+                await next()  # not something a person does on a case
+                return resp
+            kind = "thread reply"
+        elif kind not in ("block_actions", "view_submission", "command"):
             await next()
             return resp
         user = context.user_id
@@ -121,8 +126,32 @@ class Listeners:
             return BoltResponse(
                 status=200, body={"response_action": "errors", "errors": {"reason": refusal}}
             )
+        if kind == "thread reply":
+            event = body["event"]
+            await self._note(client, str(user or ""), str(event["thread_ts"]), refusal)
+            return BoltResponse(status=200, body="")
         await self._tell(body, client, context.respond, refusal)
         return BoltResponse(status=200, body="")
+
+    def _thread_reply(self, event: dict[str, Any]) -> str | None:
+        """The thread a person's message in the support channel answers in, if it is one."""
+        if event.get("type") != "message" or event.get("bot_id"):
+            return None
+        if event.get("subtype") not in RELAYED_SUBTYPES or not event.get("user"):
+            return None
+        thread = event.get("thread_ts")
+        if event.get("channel") != self.channel or not thread or thread == event.get("ts"):
+            return None
+        return str(thread)
+
+    async def _note(self, client: AsyncWebClient, user: str, thread: str, text: str) -> None:
+        """A note in a thread only this person sees (Slack refuses it to non-members)."""
+        try:
+            await client.chat_postEphemeral(
+                channel=self.channel, user=user, thread_ts=thread, text=text
+            )
+        except Exception as error:
+            log.info("could not leave a private note (%s)", type(error).__name__)
 
     async def _tell(
         self, body: dict[str, Any], client: AsyncWebClient, respond: Any, text: str
@@ -352,11 +381,10 @@ class Listeners:
 
     async def on_message(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """A team member's reply in a card's thread goes to the reporter."""
-        if event.get("subtype") not in RELAYED_SUBTYPES or event.get("bot_id"):
+        thread = self._thread_reply(event)
+        if thread is None:
             return
-        channel, thread, user = event.get("channel"), event.get("thread_ts"), event.get("user")
-        if channel != self.channel or not thread or thread == event.get("ts") or not user:
-            return
+        channel, user = self.channel, str(event["user"])
         text = plain(str(event.get("text") or ""))
         member = await self.team.member(user)
         async with self.store.session() as session:
@@ -376,13 +404,9 @@ class Listeners:
                 )
             closed = case.status == "closed"
         if closed:
-            await client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread, text=NOT_RELAYED
-            )
+            await self._note(client, user, thread, NOT_RELAYED)
         elif event.get("files"):
-            await client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread, text=FILES_NOT_RELAYED
-            )
+            await self._note(client, user, thread, FILES_NOT_RELAYED)
         if relayed and not was_in_contact:
             await escalation.unwatch(self.scheduler, ref)
 

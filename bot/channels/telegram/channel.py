@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
@@ -27,10 +28,18 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ApplicationBuilder
 
-from bot.app import App
+from bot import deadletters
+from bot.app import App, StartupError
 from bot.channels.telegram import pending
 from bot.channels.telegram.inbound import (
     FILE_FAILED,
@@ -45,8 +54,9 @@ from bot.channels.telegram.inbound import (
 )
 from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.outbound import Outgoing, is_token, render
-from bot.dialogue import safe_trace, user_tag
-from bot.messages import Attachment, Incoming, Reply
+from bot.dialogue import TurnFailed, safe_trace, user_tag
+from bot.messages import Attachment, Incoming
+from bot.outage import reachable, unavailable
 from bot.outbox import DeliveryFailed, deliver_due
 from bot.settings import Settings
 
@@ -70,7 +80,10 @@ ALLOWED_UPDATES = ("message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"
 BUSY_POLL_SECONDS = 0.1  # the least time between getUpdates calls while many turns run
-POLL_TRIES = 3  # times an update whose turn failed is fetched and tried again
+OWN_FAILURES = 3  # a turn that fails this often while the store answers is set aside
+FIRST_BACKOFF = 0.5  # seconds before a failed turn is tried again; doubles up to MAX_BACKOFF
+MAX_BACKOFF = 5.0
+OUTAGE_NOTICE_AFTER = 5.0  # seconds of outage after which a waiting reporter hears about it
 TYPING_EVERY = 4.0  # Telegram shows a chat action for about five seconds
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -105,6 +118,25 @@ def _pressed(query: CallbackQuery, user: str) -> Incoming:
 
 def _seconds(period: int | float | timedelta) -> float:
     return period.total_seconds() if isinstance(period, timedelta) else float(period)
+
+
+class Outage:
+    """Since when the store has been away, and which chats were told (once per outage)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.told: set[int] = set()
+
+    def lasting(self) -> float:
+        """Note the outage; how many seconds it has lasted."""
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        return now - self.since
+
+    def over(self) -> None:
+        self.since = None
+        self.told.clear()
 
 
 class TelegramChannel:
@@ -156,6 +188,10 @@ class TelegramChannel:
         self._accepting = False
         self._refused_groups: set[int] = set()
         self._retrying: set[int] = set()
+        self._own_failures: Counter[int] = Counter()  # update id -> failures of its own
+        self._failed_at: dict[int, int] = {}  # update id -> turns_done at its last failure
+        self.turns_done = 0  # turns stored by this channel; shows whether others went on
+        self.outage = Outage()
         self._keyboards: dict[int, set[int]] = {}  # chat id -> messages with a keyboard
         self._retry_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
@@ -163,7 +199,10 @@ class TelegramChannel:
 
     async def start(self) -> None:
         """Register the commands, start polling or set the webhook, start the retry loop."""
-        await self.ptb.initialize()
+        try:
+            await self.ptb.initialize()
+        except InvalidToken:
+            raise StartupError("TELEGRAM_BOT_TOKEN: Telegram rejected this token") from None
         await self.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllPrivateChats())
         await self.ptb.start()
         self._accepting = True
@@ -228,12 +267,13 @@ class TelegramChannel:
         """Long-poll getUpdates; confirm an update to Telegram only once its turn is stored.
 
         Telegram forgets the updates below the offset of the next call, so the offset moves
-        past an update only when it and every update before it are handled. A process that
-        dies with updates still queued gets them again after a restart, and the turns that were
-        stored already are recognised (see _turn): every message is handled, and only once.
+        past an update only when it and every update before it are handled (or set aside as a
+        dead letter). A process that dies with updates still queued gets them again after a
+        restart, and the turns that were stored already are recognised (see _turn): every
+        message is handled, and only once. During an outage a turn waits and tries again in its
+        chat's lane (see _handle), so the offset waits too.
         """
         taken: dict[int, asyncio.Future[None]] = {}  # fetched, not yet confirmed
-        failures: Counter[int] = Counter()  # a turn that fails every time must not stall the rest
         offset: int | None = None
         loop = asyncio.get_running_loop()
         while True:
@@ -258,12 +298,8 @@ class TelegramChannel:
                     break
                 del taken[update_id]
                 if handled.exception() is not None:
-                    failures[update_id] += 1
-                    if failures[update_id] < POLL_TRIES:
-                        failed = True  # not stored: fetched and tried again from here
-                        break
-                    log.error("telegram update %s failed %d times; skipped", update_id, POLL_TRIES)
-                failures.pop(update_id, None)
+                    failed = True  # not stored: fetched and tried again from here
+                    break
                 offset = update_id + 1
             if failed:
                 await asyncio.sleep(1.0)
@@ -288,7 +324,9 @@ class TelegramChannel:
 
         async def job() -> None:
             try:
-                await self._turn(update)
+                # Polling waits and tries again itself; a webhook call is answered 503 instead,
+                # and Telegram sends the update again.
+                await self._handle(update, keep_trying=not self.webhook_url)
             except BaseException as error:  # also a turn cut off by stop(): Telegram sends it again
                 if handled is not None and not handled.done():
                     handled.set_exception(
@@ -299,6 +337,83 @@ class TelegramChannel:
                 handled.set_result(None)
 
         self.lanes.submit(chat.id, job)
+
+    async def _handle(self, update: Update, *, keep_trying: bool) -> bool:
+        """Run the update's turn until it is stored; False when it was set aside instead.
+
+        A turn that fails while the store (or another dependency) is away is tried again with
+        backoff and no limit, holding its chat's later updates behind it. A turn that fails for
+        its own reason, while the store answers, is set aside after OWN_FAILURES tries.
+        """
+        delay = FIRST_BACKOFF
+        while True:
+            try:
+                await self._turn(update)
+            except Exception as error:
+                if not await self._setback(update, error):
+                    return False
+                if not keep_trying:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(MAX_BACKOFF, delay * 2)
+                continue
+            self._own_failures.pop(update.update_id, None)
+            self._failed_at.pop(update.update_id, None)
+            self.turns_done += 1
+            self.outage.over()
+            return True
+
+    async def _setback(self, update: Update, error: Exception) -> bool:
+        """After a failed turn: True when it should be tried again, False when set aside."""
+        chat = update.effective_chat
+        assert chat is not None
+        where = str(error) if isinstance(error, TurnFailed) else safe_trace(error)
+        # A dependency that fails only for this update while other turns are stored (a Rasa
+        # server that chokes on this one text) is this update's own failure, not an outage.
+        update_id = update.update_id
+        others_went_on = self.turns_done > self._failed_at.get(update_id, self.turns_done)
+        self._failed_at[update_id] = self.turns_done
+        if (unavailable(error) and not others_went_on) or not await reachable(self.store):
+            lasted = self.outage.lasting()
+            log.warning("telegram update %s waits for the store (%s)", update.update_id, where)
+            if lasted >= OUTAGE_NOTICE_AFTER and chat.id not in self.outage.told:
+                await self._tell_outage(chat.id)
+            return True
+        self.outage.over()
+        self._own_failures[update_id] += 1
+        if self._own_failures[update_id] < OWN_FAILURES:
+            log.warning("telegram update %s failed (%s); trying again", update_id, where)
+            return True
+        del self._own_failures[update_id], self._failed_at[update_id]
+        dialogue = self.app.dialogue
+        number = await deadletters.set_aside(
+            self.store,
+            key=f"telegram:{update.update_id}",
+            channel="telegram",
+            update_json=update.to_dict(),
+            error=where,
+            user=user_key(chat.id),
+            to_reporter=dialogue.text("set_aside"),
+            to_team=dialogue.text("team_dead_letter"),
+        )
+        log.error(
+            "telegram update %s failed %d times; set aside as dead letter %d (%s)",
+            update_id,
+            OWN_FAILURES,
+            number,
+            where,
+        )
+        await self._deliver(user_key(chat.id))
+        return False
+
+    async def _tell_outage(self, chat_id: int) -> None:
+        """Straight to Telegram, not through the store that is away: once per outage."""
+        try:
+            await self.bot.send_message(chat_id, self.app.dialogue.text("outage"))
+        except TelegramError as error:
+            log.info("outage notice not sent: %s", type(error).__name__)
+            return
+        self.outage.told.add(chat_id)
 
     async def _turn(self, update: Update) -> None:
         """One update of one chat: to the core, then deliver what it queued."""
@@ -330,10 +445,7 @@ class TelegramChannel:
                 if incoming is not None:
                     dialogue = self.app.dialogue
                     incoming = replace(incoming, delivery=delivery)
-                    replies = await dialogue.handle(incoming, queue_replies=True)
-                    if replies == [Reply(dialogue.text("error"))]:
-                        # The core answers a failed turn without queueing that answer.
-                        await pending.enqueue_notice(self.store, user, replies[0].text)
+                    await dialogue.handle(incoming, queue_replies=True, raise_failure=True)
             finally:
                 await closing
         await self._deliver(user)
@@ -476,6 +588,7 @@ class TelegramChannel:
             except Exception as error:
                 log.warning("outbox check failed: %s", safe_trace(error))
                 continue
+            await self._replay_requested()
             for reporter, user in due:
                 chat_id = chat_of(user)
                 # A busy lane delivers when its job ends: every turn does, and so does a retry.
@@ -487,3 +600,22 @@ class TelegramChannel:
     async def _retry(self, chat_id: int, reporter: int) -> None:
         self._retrying.discard(chat_id)
         await self._deliver(reporter=reporter)
+
+    async def _replay_requested(self) -> None:
+        """Dead letters an operator asked to replay (`python -m bot deadletters retry`)."""
+        try:
+            claimed = await deadletters.claim_retries(self.store, "telegram")
+        except Exception as error:
+            log.warning("dead letter check failed: %s", safe_trace(error))
+            return
+        for number, data in claimed:
+            update = Update.de_json(data, self.bot) if isinstance(data, dict) else None
+            if update is None or update.effective_chat is None:
+                log.error("dead letter %d holds no update; left as it is", number)
+                continue
+            log.info("dead letter %d replayed", number)
+            self.lanes.submit(update.effective_chat.id, partial(self._replay, update))
+
+    async def _replay(self, update: Update) -> None:
+        if await self._handle(update, keep_trying=True):
+            await deadletters.mark_handled(self.store, f"telegram:{update.update_id}")
