@@ -34,6 +34,8 @@ EVENTS = {
     "relayed_to_team": "Bericht van de melder",
     "dossier_viewed": "Dossier bekeken",
     "evidence_notes": "Beschrijving van bewijs",
+    "evidence_added": "Bewijs nagestuurd",
+    "note_added": "Aanvulling van de melder",
     "closed": "Afgesloten",
     "checkin_sent": "Nazorgvraag aan de melder",
     "checkin_skipped": "Nazorgvraag overgeslagen (een latere was ook aan de beurt)",
@@ -58,6 +60,7 @@ FIELDS = (
     ("occurred_text", "Wanneer"),
     ("location", "Waar"),
     ("targeted", "Wie geraakt"),
+    ("role", "Rol van de melder"),
     ("aangifte", "Aangifte"),
     ("wants_support", "Wil steun"),
     ("wants_checkins", "Nazorgvragen"),
@@ -350,7 +353,8 @@ def digest(cases: list[Case]) -> Card:
     if len(cases) > DIGEST_LIMIT:
         more = f"En nog {len(cases) - DIGEST_LIMIT}: zie `/weerbaar open`."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
-    return Card(f"Nog niet opgepakt: {len(cases)} melding(en)", blocks)
+    counted = f"{len(cases)} melding" if len(cases) == 1 else f"{len(cases)} meldingen"
+    return Card(f"Nog niet opgepakt: {counted}", blocks)
 
 
 def open_cases(cases: list[Case]) -> Card:
