@@ -240,21 +240,22 @@ class Engine:
         last = frame.slots.get(f"{story.name}_at") if story else None
         if story is None or last is None or frame.return_to or ctx.incoming.attachments:
             return False
-        if slot.name == story.name or slot.append_to == story.name or not ctx.text:
+        if slot.append_to == story.name or not ctx.text:
             return False
         if ctx.now - datetime.fromisoformat(last) > timedelta(seconds=story.gather_seconds):
             return False
         if normalise(ctx.text) in DONE_WORDS or is_unknown(ctx.text):
             return False
-        # A part of a story is a sentence; a short message answers the question ("Op het plein").
+        # Whatever is typed at an open question (a place, a note on the evidence) answers it.
+        if slot.type in ("text", "files"):
+            return False
+        # A part of a story is a sentence; a short message answers the question ("gisteren").
         # A sentence that also answers it ("hij zei dat hij wist waar ik woon") is kept whole:
         # reading the story again fills the answer.
         words = len(ctx.text.split())
         if words < 4:
             return False
         if words < 8:
-            if slot.type in ("text", "files"):
-                return False
             fits = interpret(slot, ctx.text, payload=None, intent=None, entity=None, now=ctx.now)
             if isinstance(fits, Valid):
                 return False

@@ -88,7 +88,7 @@ def test_diagram_is_mermaid_with_every_step() -> None:
     assert text.startswith("flowchart TD")
     for step in flow.steps:
         assert step.id in text
-    assert '-- "aangifte in nee/weet_niet" --> aangifte_advice' in text
+    assert '-- "aangifte in nee/weet_niet/van_plan" --> aangifte_advice' in text
 
 
 def test_diagram_command(capsys: pytest.CaptureFixture[str]) -> None:
