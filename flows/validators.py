@@ -143,7 +143,8 @@ def interpret(
     answer = payload if payload is not None else text
     if slot.unknown and payload is None and is_unknown(answer):
         when = parse_when(answer, now) if slot.type == "when" else None
-        if when is None and (slot.type != "choice" or _match_choice(slot, answer) is None):
+        told = slot.type == "text" and len(answer.split()) > 4  # "weet niet precies, bij de kerk"
+        if when is None and not told and (slot.type != "choice" or not _match_choice(slot, answer)):
             return unknown_answer(slot, answer, unknown_display)
     if slot.type in ("choice", "yesno"):
         value = _match_choice(slot, answer)

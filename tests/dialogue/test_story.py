@@ -24,7 +24,14 @@ async def _reporter(store: Store, user: str = "local:anna") -> Reporter:
         return await store.reporter(session, user)
 
 
-async def _finish(chat: Chat) -> None:
+async def _told(chat: Chat, story: str = NEUTRAL_STORY) -> None:
+    """/melden, the story, and nothing more to tell."""
+    await chat.send("/melden")
+    await chat.send(story)
+    await chat.press("Nee, dat was het")
+
+
+async def _finish(chat: Chat, *, support: bool = False) -> None:
     """Answer what is still asked, plainly, up to the summary."""
     answers = {
         "Wat voor incident was het?": "Bedreiging of intimidatie",
@@ -32,7 +39,7 @@ async def _finish(chat: Chat) -> None:
         "Op wie was het gericht?": "Ikzelf",
         "Heb je bewijs": "Geen bewijs / klaar",
         "Heb je al aangifte gedaan": "Al gedaan",
-        "Wil je dat het Ondersteuningsteam": "Nee",
+        "Wil je dat het Ondersteuningsteam": "Ja" if support else "Nee",
         "hoe het met je gaat": "Nee",
     }
     typed = {"Wanneer gebeurde het?": "gisteren", "Waar gebeurde het?": "thuis"}
@@ -77,9 +84,7 @@ async def test_a_story_in_several_messages_is_kept_whole(chat: Chat, store: Stor
 async def test_after_a_pause_a_message_answers_the_question(
     chat: Chat, store: Store, clock
 ) -> None:
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     assert "Wat voor incident was het?" in chat.last
     clock.advance(timedelta(minutes=5))
     await chat.send("ik weet echt niet hoe ik dit moet noemen")
@@ -87,9 +92,7 @@ async def test_after_a_pause_a_message_answers_the_question(
 
 
 async def test_add_to_the_story_and_change_it_from_the_summary(chat: Chat, store: Store) -> None:
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     await _finish(chat)
     await chat.press("Iets toevoegen")
     assert "Is er nog iets dat je wilt vertellen?" in chat.last
@@ -147,17 +150,13 @@ async def test_a_known_role_is_used_when_the_story_does_not_say(chat: Chat, stor
     async with store.session() as session:
         reporter = await store.reporter(session, "local:anna")
         reporter.role, reporter.municipality, reporter.verified = "burgemeester", "Ede", True
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     await _finish(chat)
     assert "Je rol: Burgemeester" in chat.last
 
 
 async def test_weet_ik_niet_is_an_answer_for_type_time_and_place(chat: Chat, store: Store) -> None:
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     await chat.send("weet ik niet")
     assert "Wanneer gebeurde het?" in chat.last
     await chat.send("geen idee, ergens in het voorjaar denk ik")
@@ -178,9 +177,7 @@ async def test_weet_ik_niet_is_an_answer_for_type_time_and_place(chat: Chat, sto
 
 
 async def test_weet_ik_niet_buttons_at_time_and_place(chat: Chat) -> None:
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     await chat.press("Verbale agressie")
     await chat.press("Weet ik niet")
     assert "Waar gebeurde het?" in chat.last
@@ -189,9 +186,7 @@ async def test_weet_ik_niet_buttons_at_time_and_place(chat: Chat) -> None:
 
 
 async def test_two_unclear_answers_offer_the_choices_and_skip(chat: Chat, store: Store) -> None:
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     await chat.send("qwerty")
     await chat.send("zxcv")
     labels = chat.labels
@@ -214,9 +209,7 @@ async def test_two_unclear_answers_offer_the_choices_and_skip(chat: Chat, store:
 
 
 async def test_nee_nog_niet_at_the_aangifte_question(chat: Chat) -> None:
-    await chat.send("/melden")
-    await chat.send(NEUTRAL_STORY)
-    await chat.press("Nee, dat was het")
+    await _told(chat)
     await chat.press("Verbale agressie")
     await chat.send("gisteren")
     await chat.send("thuis")
@@ -262,26 +255,10 @@ async def test_a_message_of_4096_characters_is_a_story(chat: Chat, store: Store)
 
 
 async def _sent_case(chat: Chat, *, support: bool) -> str:
-    await chat.send("/melden")
-    await chat.send("Gisteravond kreeg ik een dreigmail van iemand die wist waar ik woon")
-    await chat.press("Nee, dat was het")
-    answers = {"Wil je dat het Ondersteuningsteam": "Ja" if support else "Nee"}
-    for _ in range(10):
-        if "Dit heb ik genoteerd" in chat.last:
-            break
-        question = next((q for q in answers if q in chat.last), None)
-        if question:
-            await chat.press(answers[question])
-        elif "Waar gebeurde het?" in chat.last:
-            await chat.send("thuis")
-        elif "Heb je bewijs" in chat.last:
-            await chat.press("Geen bewijs / klaar")
-        elif "aangifte" in chat.last:
-            await chat.press("Al gedaan")
-        else:
-            await chat.press("Nee")
+    await _told(chat, "Gisteravond kreeg ik een dreigmail van iemand die wist waar ik woon")
+    await _finish(chat, support=support)
     await chat.press("Klopt, versturen")
-    (case,) = [c for c in await _cases(chat.dialogue.store)]
+    (case,) = await _cases(chat.dialogue.store)
     return case.ref
 
 

@@ -69,6 +69,19 @@ def _broken(tmp_path: Path, flow_yaml: str) -> Path:
             "the last branch of next must be an else",
         ),
         (
+            "name: report_incident\nslots:\n  x: {type: choice, choices: yesno, unknown: misschien}\n"
+            "steps: []\n",
+            "flow report_incident, slot x: unknown answer 'misschien' is not a choice",
+        ),
+        (
+            "name: report_incident\nslots:\n  x: {type: text, append_to: story}\nsteps: []\n",
+            "flow report_incident, slot x: appends to 'story', not a text slot",
+        ),
+        (
+            "name: report_incident\nslots:\n  x: {type: files, store: no_such_action}\nsteps: []\n",
+            "flow report_incident, slot x: unknown action 'no_such_action'",
+        ),
+        (
             "name: report_incident\nslots:\n  x: {type: colour}\nsteps: []\n",
             "flow report_incident, slot x: type must be one of",
         ),

@@ -164,12 +164,17 @@ class Delivery:
                 case.slack_channel = None
                 case.slack_ts = None
 
-    async def _thread_of(self, ref: str) -> tuple[Case | None, str | None, str | None]:
+    async def _card_thread(self, ref: str) -> tuple[Case, str, str] | None:
+        """The case and its card's channel and ts; None (dropped) for an unknown case, and a
+        retry while the card is not posted yet."""
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
-            if case is None:
-                return None, None, None
-            return case, case.slack_channel, case.slack_ts
+        if case is None:
+            log.warning("thread post for an unknown case dropped")
+            return None
+        if case.slack_channel is None or case.slack_ts is None:
+            raise DeliveryFailed("card not posted yet", retry_after=5)
+        return case, case.slack_channel, case.slack_ts
 
     async def _in_thread(
         self,
@@ -180,12 +185,10 @@ class Delivery:
         broadcast: bool = False,
         retry: bool = False,
     ) -> None:
-        case, channel, ts = await self._thread_of(ref)
-        if case is None:
-            log.warning("thread post for an unknown case dropped")
+        thread = await self._card_thread(ref)
+        if thread is None:
             return
-        if channel is None or ts is None:
-            raise DeliveryFailed("card not posted yet", retry_after=5)
+        _, channel, ts = thread
         key = str(
             payload.get("key")
             or f"{payload.get('kind')}:{ref}:{sha256(text.encode()).hexdigest()[:16]}"
@@ -194,12 +197,10 @@ class Delivery:
 
     async def _evidence(self, ref: str, payload: dict[str, Any]) -> None:
         """A file the reporter added after sending: uploaded into the case's thread."""
-        case, channel, ts = await self._thread_of(ref)
-        if case is None:
-            log.warning("evidence for an unknown case dropped")
+        thread = await self._card_thread(ref)
+        if thread is None:
             return
-        if channel is None or ts is None:
-            raise DeliveryFailed("card not posted yet", retry_after=5)
+        case, channel, ts = thread
         async with self.store.session() as session:
             item = await session.get(Evidence, payload.get("evidence"))
             if item is None or item.case_id != case.id:
