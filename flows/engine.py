@@ -334,9 +334,12 @@ class Engine:
             else self.text(flow, "example_generic")
         )
         buttons = [b for b in self._buttons(flow, step) if b.payload != "skip"]
-        buttons.append(Button(self.text(flow, "button_skip"), "skip"))
+        text = self.text(flow, "still_invalid", example=text)
+        if not step.ask_again:  # a confirmation (the summary) cannot be skipped
+            buttons.append(Button(self.text(flow, "button_skip"), "skip"))
+            text += " " + self.text(flow, "skip_hint")
         buttons.append(Button(self.text(flow, "button_stop"), "stop"))
-        ctx.say(self.text(flow, "still_invalid", example=text), buttons)
+        ctx.say(text, buttons)
 
     def _has_text(self, flow: Flow, key: str) -> bool:
         return key in flow.texts or key in self.catalog.texts

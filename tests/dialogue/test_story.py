@@ -332,3 +332,12 @@ def test_no_wooden_phrases_are_left() -> None:
         texts += flow.texts.values()
     for phrase in ("Dat kon ik niet als moment lezen", "Het lukt nog niet", "(en)"):
         assert not [t for t in texts if phrase in t], phrase
+
+
+async def test_the_summary_offers_no_skip_after_two_unclear_answers(chat: Chat) -> None:
+    await _told(chat)
+    await _finish(chat)
+    await chat.send("qwerty")
+    await chat.send("zxcv")
+    assert "Overslaan" not in chat.labels
+    assert "Klopt, versturen" in chat.labels
