@@ -20,6 +20,7 @@ TURNS = 1000
 SCRIPT: list[dict[str, str]] = [
     {"text": "Ik wil een incident melden"},
     {"text": "Er is iets naars gebeurd met een inwoner na afloop van de vergadering"},
+    {"button": "skip"},
     {"button": "bedreiging"},
     {"text": "gisteravond rond tien uur"},
     {"text": "Bij het gemeentehuis"},

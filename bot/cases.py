@@ -39,6 +39,7 @@ def case_json(case: Case) -> dict[str, Any]:
         "occurred_text": case.occurred_text,
         "location": case.location,
         "targeted": case.targeted,
+        "role": case.role,
         "aangifte": case.aangifte,
         "wants_support": case.wants_support,
         "wants_checkins": case.wants_checkins,

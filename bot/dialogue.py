@@ -63,6 +63,7 @@ FLOW_INTENTS = (
     "case_status",
 )
 DIGRESSIONS = ("find_protocol", "find_training", "case_status")
+ADD_TO_CASE = "_add_to_case"
 MENU = (
     ("report_incident", "menu_report"),
     ("request_support", "menu_support"),
@@ -268,8 +269,23 @@ class Dialogue:
         if active and active[2].collect and active[1].slots[active[2].collect].type == "files":
             await self.engine.answer(ctx)
             return
+        sent = await actions.just_sent(ctx) if active is None else None
+        if sent is not None:  # a screenshot right after sending belongs to that report
+            await self.engine.start(ctx, ADD_TO_CASE, {"case_ref": sent.ref})
+            await self.engine.answer(ctx)
+            return
         ctx.say(self.text("files_not_expected"))
         await self.engine.reask(ctx)
+
+    async def _add_to_case(self, ctx: TurnContext, ref: str) -> None:
+        """Start adding to one of the reporter's own sent cases."""
+        if await actions.own_case(ctx, ref) is None:
+            ctx.say(self.text("expired_button"))
+            await self.engine.reask(ctx)
+            return
+        if ctx.state.stack and ctx.state.stack[-1].flow == ADD_TO_CASE:
+            ctx.state.stack.pop()  # adding to another case instead
+        await self.engine.start(ctx, ADD_TO_CASE, {"case_ref": ref})
 
     async def _on_payload(self, ctx: TurnContext, payload: str) -> None:
         kind, _, value = payload.partition(":")
@@ -299,6 +315,8 @@ class Dialogue:
             if not actions.show_more(ctx, value):
                 ctx.say(self.text("expired_button"))
             await self.engine.reask(ctx, prefix_key="resume")
+        elif kind == "add":
+            await self._add_to_case(ctx, value)
         elif kind == "case":
             if not await actions.show_case(ctx, value):
                 ctx.say(self.text("expired_button"))
@@ -344,7 +362,7 @@ class Dialogue:
             await self._in_flow(ctx, intent, confident)
             return
         if not confident:
-            self._fallback(ctx)
+            await self._fallback(ctx)
         elif intent in FLOW_INTENTS:
             await self._start(ctx, intent)
         elif intent == "start":
@@ -362,7 +380,7 @@ class Dialogue:
         elif intent == "cancel":
             ctx.say(self.text("nothing_to_cancel"), self._menu_buttons())
         elif intent == "out_of_scope":
-            ctx.say(self.text("out_of_scope"), self._menu_buttons())
+            ctx.say(self.text("out_of_scope"), await self._add_offer(ctx) + self._menu_buttons())
         else:
             self._menu(ctx)
 
@@ -471,11 +489,17 @@ class Dialogue:
     def _menu(self, ctx: TurnContext) -> None:
         ctx.say(self.text("menu"), self._menu_buttons())
 
-    def _fallback(self, ctx: TurnContext) -> None:
+    async def _add_offer(self, ctx: TurnContext) -> tuple[Button, ...]:
+        """Right after sending a report, "ik heb nog een screenshot" is offered a way to add it."""
+        sent = await actions.just_sent(ctx)
+        return (actions.add_button(ctx, sent),) if sent is not None else ()
+
+    async def _fallback(self, ctx: TurnContext) -> None:
         """Do not guess: offer the likely options and 'something else'."""
         assert ctx.parse is not None
         labels = dict(MENU)
         likely = [i for i, _ in ctx.parse.ranking if i in labels][:3] or [i for i, _ in MENU[:3]]
-        buttons = [Button(self.text(labels[i]), f"intent:{i}") for i in likely]
+        buttons = list(await self._add_offer(ctx))
+        buttons += [Button(self.text(labels[i]), f"intent:{i}") for i in likely]
         buttons.append(Button(self.text("fallback_other"), "intent:help"))
         ctx.say(self.text("fallback"), buttons)

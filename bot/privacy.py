@@ -107,7 +107,16 @@ async def on_button(ctx: TurnContext, value: str) -> bool:
         return False
     if value == ERASE_YES:
         cases, files = await erase_reporter(ctx)
-        ctx.say(_text("privacy_erased", cases=cases, files=files))
+        from flows import catalog
+
+        counted = catalog().count
+        ctx.say(
+            _text(
+                "privacy_erased",
+                cases=counted(None, "count_cases", cases),
+                files=counted(None, "count_files", files),
+            )
+        )
         return False
     ctx.say(_text("privacy_kept"))
     return True

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot import aftercare, dossier
+from bot import aftercare, dossier, relay
 from bot.clock import AMSTERDAM
 from bot.messages import Attachment, Button, Reply
 from bot.store import Case, Evidence
-from flows.dates import find_when
 from flows.engine import Action, Frame, TurnContext
-from flows.model import END, Catalog, Flow
-from flows.validators import find_choice
+from flows.model import END, Catalog, Flow, Slot
+from flows.story import SERIOUS
+from flows.story import read as story_reading
 
 ACTIONS: dict[str, Action] = {}
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_NOTE = 4096
 FILE_KINDS = {"photo", "document", "voice", "video"}
 SUMMARY_SLOTS = (
     "incident_type",
@@ -61,27 +62,56 @@ def _choice_label(flow: Flow, slot: str, value: str | None) -> str:
     return choice.label if choice else value
 
 
+def _story_slots(ctx: TurnContext, flow: Flow) -> dict[str, Slot]:
+    """The slots a story can fill: the report's own, and the reporter's role."""
+    return {**flow.slots, "role": _catalog(ctx).flows["find_training"].slots["role"]}
+
+
 @action("prefill_from_story")
 async def prefill_from_story(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
-    """Fill type, platform and date from the story so they are not asked again."""
+    """Fill what the story already says (type, platform, time, place, target, role)."""
     story = str(frame.slots.get("story", ""))
+    reading = story_reading(story, ctx.now.astimezone(AMSTERDAM), _story_slots(ctx, flow))
     parse = ctx.parse if ctx.parse and ctx.parse.text.strip() == story.strip() else None
     for slot in ("incident_type", "platform"):
-        # The NLU's entity first; else a word from the flow's own synonym list, if only one fits.
         value = parse.entity(slot) if parse is not None else None
-        if not (value and flow.slots[slot].choice(value)):
-            value = find_choice(flow.slots[slot], story)
-        if value and slot not in frame.slots:
+        if value and flow.slots[slot].choice(value) and slot not in reading.values:
+            reading.put(slot, value, _choice_label(flow, slot, value))
+    if "role" not in reading.values and ctx.reporter.role:
+        training = _catalog(ctx).flows["find_training"]
+        role = ctx.reporter.role
+        reading.put("role", role, _choice_label(training, "role", role))
+    for slot, value in reading.values.items():
+        if slot not in frame.slots and slot not in frame.skipped:
             frame.slots[slot] = value
-            frame.shown[slot] = _choice_label(flow, slot, value)
-    when = find_when(story, ctx.now.astimezone(AMSTERDAM))
-    if when is not None and not when.ambiguous and "occurred" not in frame.slots:
-        frame.slots["occurred"] = {
-            "moment": when.moment.isoformat(),
-            "precision": when.precision,
-            "text": story[:200],
-        }
-        frame.shown["occurred"] = when.describe(ctx.now)
+            frame.shown[slot] = reading.shown[slot]
+    return None
+
+
+def _severity(frame: Frame) -> str:
+    kind = frame.slots.get("incident_type")
+    if not kind or kind == "anders":
+        return "unknown"
+    return "serious" if kind in SERIOUS else "other"
+
+
+@action("acknowledge_story")
+async def acknowledge_story(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
+    """One short word of acknowledgement, fitting what was told."""
+    ctx.say(_text(ctx, flow, f"acknowledge_{_severity(frame)}"))
+    return None
+
+
+@action("aangifte_advice")
+async def aangifte_advice(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
+    """Why and how to report to the police, in words that fit how serious it was."""
+    if frame.slots.get("aangifte_advised"):
+        return None
+    frame.slots["aangifte_advised"] = True
+    why = "serious" if _severity(frame) == "serious" else "other"
+    text = _text(ctx, flow, f"aangifte_advice_{why}") + "\n" + _text(ctx, flow, "aangifte_how")
+    button = Button(_text(ctx, flow, "button_more_about_aangifte"), "kb:aangifte-doen")
+    ctx.say(text, [button])
     return None
 
 
@@ -89,12 +119,18 @@ async def prefill_from_story(ctx: TurnContext, frame: Frame, flow: Flow) -> str 
 async def summary(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     """Show every field with buttons to confirm, change one field, or stop."""
     lines = [_text(ctx, flow, "summary_intro")]
-    story = str(frame.slots.get("story", ""))
-    short = story if len(story) <= 160 else story[:157].rstrip() + "…"
-    lines.append(
-        _text(ctx, flow, "summary_line", label=_text(ctx, flow, "label_story"), value=short)
-    )
-    buttons = [Button(_choice_label(flow, "summary_choice", "confirm"), "confirm")]
+    story = " ".join(str(frame.slots.get("story", "")).split())
+    short = story if len(story) <= 200 else story[:197].rstrip() + "…"
+    story_label = _text(ctx, flow, "label_story")
+    lines.append(_text(ctx, flow, "summary_line", label=story_label, value=short))
+    buttons = [
+        Button(_choice_label(flow, "summary_choice", "confirm"), "confirm"),
+        Button(_text(ctx, flow, "button_edit", label=story_label), "edit:story"),
+        Button(_text(ctx, flow, "button_more_story"), "edit:story_more"),
+    ]
+    if "role" in frame.shown:  # read from the story or known from before; shown, not asked
+        role_label = _text(ctx, flow, "label_role")
+        lines.append(_text(ctx, flow, "summary_line", label=role_label, value=frame.shown["role"]))
     for slot in SUMMARY_SLOTS:
         label = _text(ctx, flow, f"label_{slot}")
         if slot in frame.shown:
@@ -141,10 +177,13 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         occurred_text=frame.shown.get("occurred"),
         location=slots.get("location"),
         targeted=slots.get("targeted"),
+        role=slots.get("role"),
         aangifte=slots.get("aangifte"),
         wants_support=wants_support,
         wants_checkins=wants_checkins,
     )
+    if slots.get("role") and not ctx.reporter.verified:  # a verified role comes from the invite
+        ctx.reporter.role = slots["role"]
     if wants_checkins:
         await aftercare.plan_checkins(ctx.session, case, ctx.settings)
     if evidence["files"]:
@@ -181,7 +220,7 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         )
         await ctx.store.add_event(ctx.session, case, "escalated", "systeem")
         text += "\n" + _text(ctx, flow, "case_created_support")
-    ctx.say(text, [dossier_button(ctx, case.ref)])
+    ctx.say(text, [add_button(ctx, case), dossier_button(ctx, case.ref)])
     return END
 
 
@@ -194,10 +233,9 @@ async def drop_flow(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     return None
 
 
-@action("store_evidence")
-async def store_evidence(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
-    """Keep each file with its hash, size, type and time; refuse what is too big or unknown."""
-    files = frame.slots.setdefault("evidence", {"files": [], "notes": []})["files"]
+def _keep_files(ctx: TurnContext, flow: Flow) -> list[Evidence]:
+    """Each file of this message with its hash, size, type and time; too big or unknown refused."""
+    kept = []
     for attachment in ctx.incoming.attachments:
         if attachment.kind not in FILE_KINDS:
             ctx.say(_text(ctx, flow, "file_kind_refused"))
@@ -205,30 +243,123 @@ async def store_evidence(ctx: TurnContext, frame: Frame, flow: Flow) -> str | No
         if len(attachment.data) > MAX_FILE_BYTES:
             ctx.say(_text(ctx, flow, "file_too_big", megabytes=MAX_FILE_BYTES // (1024 * 1024)))
             continue
-        digest = hashlib.sha256(attachment.data).hexdigest()
-        item = Evidence(
-            reporter_id=ctx.reporter.id,
-            kind=attachment.kind,
-            mime=attachment.mime,
-            filename=(attachment.filename or "")[:200] or None,
-            size=len(attachment.data),
-            sha256=digest,
-            content=attachment.data,
-            received_at=ctx.now,
+        kept.append(
+            Evidence(
+                reporter_id=ctx.reporter.id,
+                kind=attachment.kind,
+                mime=attachment.mime,
+                filename=(attachment.filename or "")[:200] or None,
+                size=len(attachment.data),
+                sha256=hashlib.sha256(attachment.data).hexdigest(),
+                content=attachment.data,
+                received_at=ctx.now,
+            )
         )
+    return kept
+
+
+@action("store_evidence")
+async def store_evidence(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
+    """Keep the files of a report being written; they join the case when it is sent."""
+    files = frame.slots.setdefault("evidence", {"files": [], "notes": []})["files"]
+    for item in _keep_files(ctx, flow):
         ctx.session.add(item)
         await ctx.session.flush()
         files.append(item.id)
-        ctx.say(
-            _text(
-                ctx,
-                flow,
-                "file_received",
-                kind=_text(ctx, flow, f"file_{attachment.kind}"),
-                hash=digest[:12],
-            )
-        )
+        kind = _text(ctx, flow, f"file_{item.kind}")
+        ctx.say(_text(ctx, flow, "file_received", kind=kind, hash=item.sha256[:12]))
     return None
+
+
+# --- adding to a case that was already sent ----------------------------------------------
+
+ADD_WINDOW = timedelta(hours=1)  # a file this soon after sending belongs to the case just sent
+
+
+async def own_case(ctx: TurnContext, ref: str) -> Case | None:
+    """One of the reporter's own cases whose content is still there; None otherwise."""
+    case = await ctx.store.case_by_ref(ctx.session, ref)
+    if case is None or case.reporter_id != ctx.reporter.id or case.deleted_at or case.purged_at:
+        return None
+    return case
+
+
+async def just_sent(ctx: TurnContext) -> Case | None:
+    """The reporter's report sent within the last hour, if any."""
+    cases = await ctx.store.cases(ctx.session, ctx.reporter.id)
+    latest = next((c for c in cases if c.kind == "incident"), None)
+    if latest is None or latest.created_at < ctx.now - ADD_WINDOW:
+        return None
+    return await own_case(ctx, latest.ref)
+
+
+def add_button(ctx: TurnContext, case: Case) -> Button:
+    flow = _catalog(ctx).flows["report_incident"]
+    return Button(_text(ctx, flow, "button_more_story"), f"add:{case.ref}")
+
+
+def _with_team(case: Case) -> bool:
+    """Whether the support team has this case (its card, or one on the way)."""
+    return case.slack_ts is not None or any(e.kind == "escalated" for e in case.events)
+
+
+@action("ask_addition")
+async def ask_addition(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
+    """Ask for what to add to the case, with a button to finish."""
+    buttons = [Button(c.label, c.value) for c in flow.step("addition").buttons]
+    ctx.say(_text(ctx, flow, "ask_addition", ref=frame.slots["case_ref"]), buttons)
+    return None
+
+
+@action("add_to_case")
+async def add_to_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
+    """Put each file or text on the case's timeline at once, and in its thread for the team."""
+    ref = str(frame.slots["case_ref"])
+    case = await own_case(ctx, ref)
+    if case is None:
+        ctx.say(_text(ctx, flow, "case_gone"))
+        return None
+    added = frame.slots["addition"]
+    team = _with_team(case)
+    report = _catalog(ctx).flows["report_incident"]  # its texts for files
+    for item in _keep_files(ctx, report):
+        item.case_id = case.id
+        ctx.session.add(item)
+        await ctx.session.flush()
+        added["files"].append(item.id)
+        detail = {"kind": item.kind, "sha256": item.sha256, "size": item.size}
+        await ctx.store.add_event(ctx.session, case, "evidence_added", "melder", detail)
+        kind = _text(ctx, report, f"file_{item.kind}")
+        if team:
+            text = _text(ctx, flow, "team_file", kind=kind, hash=item.sha256[:12])
+            await relay.tell_team(
+                ctx.store, ctx.session, case, "evidence", evidence=item.id, text=text
+            )
+        ctx.say(_text(ctx, flow, "added_file", ref=ref, kind=kind, hash=item.sha256[:12]))
+    if not ctx.incoming.attachments and ctx.text:
+        note = ctx.text[:MAX_NOTE]
+        added["notes"].append(note)
+        await ctx.store.add_event(ctx.session, case, "note_added", "melder", {"text": note})
+        if team:
+            text = _text(ctx, flow, "team_note", text=note)
+            await relay.tell_team(ctx.store, ctx.session, case, "note", text=text)
+        ctx.say(_text(ctx, flow, "added_note", ref=ref))
+    return None
+
+
+@action("finish_addition")
+async def finish_addition(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
+    """Say where what was added is now."""
+    ref = str(frame.slots["case_ref"])
+    added = frame.slots.get("addition") or {"files": [], "notes": []}
+    case = await own_case(ctx, ref)
+    if not added["files"] and not added["notes"]:
+        ctx.say(_text(ctx, flow, "added_nothing", ref=ref))
+    elif case is not None and _with_team(case):
+        ctx.say(_text(ctx, flow, "added_done_team", ref=ref))
+    else:
+        ctx.say(_text(ctx, flow, "added_done", ref=ref))
+    return END
 
 
 @action("emergency_in_flow")
@@ -450,8 +581,11 @@ async def show_case(ctx: TurnContext, ref: str) -> bool:
     if case is None or case.reporter_id != ctx.reporter.id:
         return False
     flow = _catalog(ctx).flows["case_status"]
-    detail = _text(ctx, flow, "case_detail", **_case_values(ctx, case))
-    ctx.say(detail, [] if case.purged_at else [dossier_button(ctx, case.ref)])
+    can_add = await own_case(ctx, ref) is not None
+    buttons = [add_button(ctx, case)] if can_add else []
+    if not case.purged_at:
+        buttons.append(dossier_button(ctx, case.ref))
+    ctx.say(_text(ctx, flow, "case_detail", **_case_values(ctx, case)), buttons)
     return True
 
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.messages import Button, Incoming, Reply
 from flows.model import END, Catalog, Flow, Step
-from flows.validators import Invalid, Valid, interpret, normalise
+from flows.validators import (
+    DONE_WORDS,
+    SKIP_WORDS,
+    Invalid,
+    Valid,
+    interpret,
+    is_unknown,
+    normalise,
+    unknown_answer,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,8 +117,10 @@ class Engine:
         """Begin a flow on top of whatever runs (a digression) and run to its first question."""
         flow = self.catalog.flows[name]
         frame = Frame(flow=name, step=flow.steps[0].id, slots=dict(slots or {}))
-        for slot, value in frame.slots.items():
+        for slot, value in list(frame.slots.items()):
             frame.shown.setdefault(slot, str(value))
+            if flow.slots.get(slot) and flow.slots[slot].gather_seconds:
+                frame.slots[f"{slot}_at"] = ctx.now.isoformat()
         ctx.state.stack.append(frame)
         await self._run(ctx)
 
@@ -143,7 +154,7 @@ class Engine:
             no = reply in ("nee", "klopt niet", "nee klopt niet") or intent == "deny"
             guess, frame.guess = frame.guess, None
             if yes:
-                self._fill(frame, step.collect, guess["value"], guess["display"])
+                self._fill(ctx, frame, step.collect, guess["value"], guess["display"])
                 await self._advance_and_run(ctx, frame, flow, step)
                 return
             if no:
@@ -164,9 +175,25 @@ class Engine:
                 await self._run(ctx)
                 return
 
-        if payload == "skip" and slot.optional:
-            frame.skipped.append(slot.name)
-            frame.shown[slot.name] = self.text(flow, "skipped")
+        if payload is None and await self._gather(ctx, frame, flow, step):
+            return
+
+        if (
+            slot.append_to
+            and payload is None
+            and (normalise(ctx.text) in DONE_WORDS or intent == "deny")
+        ):
+            payload = "skip"  # "nee, dat was het": nothing to add
+        offered_skip = any(b["payload"] == "skip" for b in ctx.state.offered)
+        if payload is None and offered_skip and normalise(ctx.text) in SKIP_WORDS:
+            payload = "skip"  # "sla over", typed instead of tapped
+        if payload == "skip":  # offered for optional slots, and after two unclear answers
+            if slot.unknown:
+                unknown = unknown_answer(slot, "", self.text(flow, "unknown"))
+                self._fill(ctx, frame, slot.name, unknown.value, unknown.display)
+            else:
+                frame.skipped.append(slot.name)
+                frame.shown[slot.name] = self.text(flow, "skipped")
             await self._advance_and_run(ctx, frame, flow, step)
             return
 
@@ -176,7 +203,13 @@ class Engine:
 
         entity = ctx.parse.entity(slot.entity) if ctx.parse and slot.entity else None
         result = interpret(
-            slot, ctx.text, payload=payload, intent=intent, entity=entity, now=ctx.now
+            slot,
+            ctx.text,
+            payload=payload,
+            intent=intent,
+            entity=entity,
+            now=ctx.now,
+            unknown_display=self._unknown_display(flow, ctx.text),
         )
         if isinstance(result, Valid):
             frame.invalid = 0
@@ -184,16 +217,75 @@ class Engine:
                 frame.guess = {"value": result.value, "display": result.display}
                 self._ask_guess(ctx, flow, frame)
                 return
-            self._fill(frame, slot.name, result.value, result.display)
+            self._fill(ctx, frame, slot.name, result.value, result.display)
             await self._advance_and_run(ctx, frame, flow, step)
             return
         await self._reject(ctx, frame, flow, step, result)
 
+    def _unknown_display(self, flow: Flow, said: str) -> str:
+        """How "weet ik niet" reads in a summary; other words said with it are kept."""
+        rest = normalise(said)
+        if not rest or is_unknown(rest) and len(rest.split()) <= 4:
+            return self.text(flow, "unknown")
+        return self.text(flow, "unknown_said", said=" ".join(said.split())[:80])
+
+    async def _gather(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> bool:
+        """A message soon after a story's last part is another part of it (people type in bursts),
+        unless it answers the question asked meanwhile. True when it was added."""
+        assert step.collect is not None
+        slot = flow.slots[step.collect]
+        story = next(
+            (s for s in flow.slots.values() if s.gather_seconds and s.name in frame.slots), None
+        )
+        last = frame.slots.get(f"{story.name}_at") if story else None
+        if story is None or last is None or frame.return_to or ctx.incoming.attachments:
+            return False
+        if slot.append_to == story.name or not ctx.text:
+            return False
+        if ctx.now - datetime.fromisoformat(last) > timedelta(seconds=story.gather_seconds):
+            return False
+        if normalise(ctx.text) in DONE_WORDS or is_unknown(ctx.text):
+            return False
+        # Whatever is typed at an open question (a place, a note on the evidence) answers it.
+        if slot.type in ("text", "files"):
+            return False
+        # A part of a story is a sentence; a short message answers the question ("gisteren").
+        # A sentence that also answers it ("hij zei dat hij wist waar ik woon") is kept whole:
+        # reading the story again fills the answer.
+        words = len(ctx.text.split())
+        if words < 4:
+            return False
+        if words < 8:
+            fits = interpret(slot, ctx.text, payload=None, intent=None, entity=None, now=ctx.now)
+            if isinstance(fits, Valid):
+                return False
+        if not self._append(ctx, frame, flow, story.name, ctx.text):
+            return False
+        extra = next(s for s in flow.slots.values() if s.append_to == story.name)
+        frame.step = flow.after(flow.step_collecting(extra.name))
+        frame.guess = None
+        ctx.say(self.text(flow, "story_added"))
+        await self._run(ctx)
+        return True
+
+    def _append(self, ctx: TurnContext, frame: Frame, flow: Flow, name: str, text: str) -> bool:
+        """Add a part to a text slot; False (and a word why) when the whole would be too long."""
+        added = " ".join(text.split())
+        whole = f"{frame.slots.get(name, '')}\n{added}".strip()
+        if len(whole) > flow.slots[name].max_length * 4:
+            ctx.say(self.text(flow, "too_long"))
+            return False
+        frame.slots[name] = whole
+        frame.shown[name] = whole
+        frame.slots[f"{name}_at"] = ctx.now.isoformat()
+        return True
+
     async def _collect_files(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> None:
         assert step.collect is not None
         value = frame.slots.setdefault(step.collect, {"files": [], "notes": []})
+        store = self.actions[flow.slots[step.collect].store or "store_evidence"]
         if ctx.incoming.attachments:
-            await self.actions["store_evidence"](ctx, frame, flow)
+            await store(ctx, frame, flow)
             await self._ask(ctx, frame, flow, step, key="ask_more_files")
             return
         words = normalise(ctx.payload or ctx.text)
@@ -202,19 +294,23 @@ class Engine:
         ):
             count = len(value["files"])
             notes = len(value["notes"])
-            frame.shown[step.collect] = (
-                self.text(flow, "files_shown", files=count, notes=notes)
-                if count or notes
-                else self.text(flow, "none")
-            )
+            shown = [
+                self.catalog.count(flow, key, number)
+                for key, number in (("count_files", count), ("count_notes", notes))
+                if number
+            ]
+            frame.shown[step.collect] = ", ".join(shown) or self.text(flow, "none")
             frame.slots[step.collect] = value
             await self._advance_and_run(ctx, frame, flow, step)
             return
         if not ctx.text:
             await self._ask(ctx, frame, flow, step, key="ask_more_files")
             return
-        value["notes"].append(ctx.text[:500])
-        ctx.say(self.text(flow, "note_saved"))
+        if flow.slots[step.collect].store:
+            await store(ctx, frame, flow)
+        else:
+            value["notes"].append(ctx.text[:500])
+            ctx.say(self.text(flow, "note_saved"))
         await self._ask(ctx, frame, flow, step, key="ask_more_files")
 
     async def _reject(
@@ -237,16 +333,24 @@ class Engine:
             if self._has_text(flow, example)
             else self.text(flow, "example_generic")
         )
-        buttons = list(self._buttons(flow, step))
-        if slot.optional:
+        buttons = [b for b in self._buttons(flow, step) if b.payload != "skip"]
+        text = self.text(flow, "still_invalid", example=text)
+        if not step.ask_again:  # a confirmation (the summary) cannot be skipped
             buttons.append(Button(self.text(flow, "button_skip"), "skip"))
+            text += " " + self.text(flow, "skip_hint")
         buttons.append(Button(self.text(flow, "button_stop"), "stop"))
-        ctx.say(self.text(flow, "still_invalid", example=text), buttons)
+        ctx.say(text, buttons)
 
     def _has_text(self, flow: Flow, key: str) -> bool:
         return key in flow.texts or key in self.catalog.texts
 
-    def _fill(self, frame: Frame, slot: str, value: Any, display: str) -> None:
+    def _fill(self, ctx: TurnContext, frame: Frame, slot: str, value: Any, display: str) -> None:
+        spec = self.catalog.flows[frame.flow].slots.get(slot)
+        if spec and spec.append_to:  # "Is er nog iets...?": the answer joins the story
+            self._append(ctx, frame, self.catalog.flows[frame.flow], spec.append_to, str(value))
+            value, display = True, ""
+        elif spec and spec.gather_seconds:
+            frame.slots[f"{slot}_at"] = ctx.now.isoformat()
         frame.slots[slot] = value
         frame.shown[slot] = display
         if slot in frame.skipped:
@@ -273,7 +377,8 @@ class Engine:
             return
         assert step.collect is not None
         buttons = self._buttons(flow, step)
-        if flow.slots[step.collect].optional and flow.slots[step.collect].type == "text":
+        slot = flow.slots[step.collect]
+        if slot.optional and slot.type == "text" and all(b.payload != "skip" for b in buttons):
             buttons += (Button(self.text(flow, "button_skip"), "skip"),)
         ctx.say(self.text(flow, key or step.ask or f"ask_{step.collect}"), buttons)
 

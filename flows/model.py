@@ -38,6 +38,13 @@ class Slot:
     max_length: int = 500
     min_words: int = 1
     entity: str | None = None  # NLU entity that may fill this slot
+    # "Weet ik niet" is an answer: the choice it stands for, or True (time, place: unknown).
+    unknown: str | bool | None = None
+    append_to: str | None = None  # a text slot this one adds to ("Is er nog iets...?")
+    gather_seconds: int = (
+        0  # messages this soon after the last one add to it (a story told in parts)
+    )
+    store: str | None = None  # files: the action that keeps each file and note as it comes
 
     def choice(self, value: str) -> Choice | None:
         return next((c for c in self.choices if c.value == value), None)
@@ -121,6 +128,10 @@ class Catalog:
         if template is None:
             raise KeyError(key)
         return template.format(**values) if values else template
+
+    def count(self, flow: Flow | None, key: str, number: int) -> str:
+        """A counted noun in Dutch: `{key}_one` for one, `{key}_many` with the number otherwise."""
+        return self.text(flow, f"{key}_one" if number == 1 else f"{key}_many", n=number)
 
 
 def _choices(raw: Any, where: str) -> tuple[Choice, ...]:
@@ -238,6 +249,10 @@ def _slot(name: str, raw: Any, flow: str, choices: dict[str, tuple[Choice, ...]]
         max_length=int(raw.get("max_length", 500)),
         min_words=int(raw.get("min_words", 1)),
         entity=raw.get("entity"),
+        unknown=raw.get("unknown"),
+        append_to=raw.get("append_to"),
+        gather_seconds=int(raw.get("gather_seconds", 0)),
+        store=raw.get("store"),
     )
 
 
@@ -272,10 +287,17 @@ def validate(
         if len(set(ids)) != len(ids):
             raise FlowError(f"flow {flow.name}: step ids are not unique")
         for slot in flow.slots.values():
+            where = f"flow {flow.name}, slot {slot.name}"
             if slot.entity and slot.entity not in entities:
-                raise FlowError(
-                    f"flow {flow.name}, slot {slot.name}: unknown entity {slot.entity!r}"
-                )
+                raise FlowError(f"{where}: unknown entity {slot.entity!r}")
+            if isinstance(slot.unknown, str) and not slot.choice(slot.unknown):
+                raise FlowError(f"{where}: unknown answer {slot.unknown!r} is not a choice")
+            if slot.append_to and (
+                slot.append_to not in flow.slots or flow.slots[slot.append_to].type != "text"
+            ):
+                raise FlowError(f"{where}: appends to {slot.append_to!r}, not a text slot")
+            if slot.store and slot.store not in actions:
+                raise FlowError(f"{where}: unknown action {slot.store!r}")
 
         def has_text(key: str, flow: Flow = flow) -> bool:
             return key in flow.texts or key in catalog.texts

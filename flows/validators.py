@@ -21,8 +21,20 @@ DONE_WORDS = {
     "niks",
     "verder",
     "done",
+    "nee dat was het",
+    "nee dat is alles",
+    "nee hoor",
+    "nee niets",
+    "nee verder niets",
+    "verder niets",
+    "dat was het wel",
 }
-SKIP_WORDS = {"overslaan", "sla over", "skip", "weet ik niet", "weet niet", "geen idee"}
+SKIP_WORDS = {"overslaan", "sla over", "skip", "sla maar over", "volgende"}
+# "I don't know", as people type it; an answer in itself where a slot allows it.
+UNKNOWN = re.compile(
+    r"\b(weet (ik )?(het |dat )?(niet|nie|nt)|geen idee|geen flauw idee|onbekend|ik weet het niet"
+    r"|kan ik niet zeggen|weet ik niet meer|geen idee meer)\b"
+)
 AFFIRM_INTENTS = {"affirm"}
 DENY_INTENTS = {"deny"}
 
@@ -68,16 +80,43 @@ def _match_choice(slot: Slot, answer: str) -> str | None:
     return find_choice(slot, words)
 
 
-def find_choice(slot: Slot, text: str) -> str | None:
-    """The one choice whose synonym occurs in a longer text ("ik heb het al gedaan"); else None."""
+def choice_spans(slot: Slot, text: str) -> list[tuple[int, int, str]]:
+    """Where each choice's synonyms occur in a text: (start, end, value), a longer phrase winning
+    over a word inside it ("nee nog niet" is "nog niet", not also "niet")."""
     words = normalise(text)
-    found = {
-        choice.value
+    spans = [
+        (match.start(), match.end(), choice.value)
         for choice in slot.choices
         for synonym in choice.synonyms
-        if len(synonym) > 3 and re.search(rf"\b{re.escape(normalise(synonym))}\b", words)
-    }
+        if len(synonym) > 3
+        for match in re.finditer(rf"\b{re.escape(normalise(synonym))}\b", words)
+    ]
+    return [
+        (start, end, value)
+        for start, end, value in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
+    ]
+
+
+def find_choice(slot: Slot, text: str) -> str | None:
+    """The one choice whose synonym occurs in a longer text ("ik heb het al gedaan"); else None."""
+    found = {value for _, _, value in choice_spans(slot, text)}
     return found.pop() if len(found) == 1 else None
+
+
+def is_unknown(text: str) -> bool:
+    """Whether an answer says "I don't know" ("weet ik niet", "geen idee", "onbekend")."""
+    return bool(UNKNOWN.search(normalise(text)))
+
+
+def unknown_answer(slot: Slot, text: str, display: str) -> Valid:
+    """The value a slot keeps for "weet ik niet": its unknown choice, or nothing (with the words)."""
+    if isinstance(slot.unknown, str):
+        choice = slot.choice(slot.unknown)
+        return Valid(slot.unknown, choice.label if choice else display)
+    if slot.type == "when":
+        return Valid({"moment": None, "precision": "unknown", "text": text.strip()[:200]}, display)
+    return Valid(None, display)
 
 
 _PHONE = re.compile(r"^(?:\+31|0031|0)([1-9]\d{8})$")
@@ -98,9 +137,15 @@ def interpret(
     intent: str | None,
     entity: str | None,
     now: datetime,
+    unknown_display: str = "",
 ) -> Valid | Invalid:
     """Read one answer for a slot."""
     answer = payload if payload is not None else text
+    if slot.unknown and payload is None and is_unknown(answer):
+        when = parse_when(answer, now) if slot.type == "when" else None
+        told = slot.type == "text" and len(answer.split()) > 4  # "weet niet precies, bij de kerk"
+        if when is None and not told and (slot.type != "choice" or not _match_choice(slot, answer)):
+            return unknown_answer(slot, answer, unknown_display)
     if slot.type in ("choice", "yesno"):
         value = _match_choice(slot, answer)
         if value is None and slot.type == "yesno" and payload is None:

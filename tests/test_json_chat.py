@@ -56,10 +56,11 @@ def test_json_chat_contract_bad_input_and_a_second_process(tmp_path: Path) -> No
     assert all(o["user"] == "anna" for o in user_lines)
     assert "Incident melden" in [b["label"] for b in user_lines[0]["buttons"]]
     assert any("verlopen" in o["text"] for o in user_lines)
-    assert "Wat voor incident was het?" in user_lines[-1]["text"]
+    assert "Is er nog iets dat je wilt vertellen?" in user_lines[-1]["text"]
 
     # A second process with the same user and database continues the conversation.
-    out = _chat(tmp_path, b'{"button": "Fysiek geweld"}\n', "--user", "anna")
+    script = b'{"button": "Nee, dat was het"}\n{"button": "Fysiek geweld"}\n'
+    out = _chat(tmp_path, script, "--user", "anna")
     assert "Wanneer gebeurde het?" in out[-1]["text"]
 
 

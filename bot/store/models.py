@@ -81,6 +81,7 @@ class Case(Base):
     occurred_text = Column(String(200))
     location = Column(SealedText)
     targeted = Column(String(40))
+    role = Column(String(40))  # the reporter's role when the case was made (told or verified)
     aangifte = Column(String(20))
     wants_support = Column(Boolean)
     wants_checkins = Column(Boolean)  # None: not asked (a support request)

@@ -29,6 +29,7 @@ async def report(
     """A whole incident report through the dialogue core; returns the case reference."""
     await person.say("/melden")
     await person.say(STORY)
+    await person.press("Nee, dat was het")
     await person.press("Bedreiging of intimidatie")
     await person.say("gisteravond")
     await person.say("Bij het gemeentehuis in Zwolle")

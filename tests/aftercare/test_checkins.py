@@ -230,7 +230,8 @@ async def test_an_answer_mid_report_keeps_the_report_going(
     reply = await press(reporter, f"checkin:{ref}:goed")
     assert reply.startswith("Fijn om te horen.")
     assert reply.endswith(
-        "Vertel in je eigen woorden wat er is gebeurd. Neem de tijd; een paar zinnen is genoeg."
+        "Vertel in je eigen woorden wat er is gebeurd. Neem de tijd; een paar zinnen is genoeg, "
+        "in één bericht of in een paar."
     )
 
 

@@ -48,6 +48,7 @@ async def test_a_check_in_appears_in_the_json_chat_when_due(
     try:
         send(text="/melden")
         send(text=STORY)
+        send(button="Nee, dat was het")
         send(button="Bedreiging of intimidatie")
         send(text="gisteravond")
         send(text="Bij het gemeentehuis in Zwolle")

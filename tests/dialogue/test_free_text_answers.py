@@ -37,6 +37,7 @@ async def _to_the_place_question(chat: Chat) -> None:
     await chat.send("/melden")
     assert "Vertel in je eigen woorden" in chat.last
     await chat.send("Er is iets naars gebeurd met een inwoner na afloop van de vergadering")
+    await chat.press("Nee, dat was het")
     assert "Wat voor incident was het?" in chat.last
     await chat.press("Bedreiging of intimidatie")
     await chat.send("gisteravond")

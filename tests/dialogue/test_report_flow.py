@@ -22,6 +22,8 @@ async def _start_neutral_report(chat: Chat) -> None:
     await chat.send("Ik wil een incident melden")
     assert "Vertel in je eigen woorden" in chat.last
     await chat.send(NEUTRAL_STORY)
+    assert "Is er nog iets dat je wilt vertellen?" in chat.last
+    await chat.press("Nee, dat was het")
     assert "Wat voor incident was het?" in chat.last
 
 
@@ -79,6 +81,8 @@ async def test_story_first_prefills_and_does_not_ask_again(chat: Chat, store: St
     await chat.send(
         "Gisteravond ben ik op Facebook bedreigd door iemand die zei dat hij me wist te vinden"
     )
+    assert "Is er nog iets dat je wilt vertellen?" in chat.last
+    await chat.press("Nee, dat was het")
     asked = chat.text
     assert "Vertel in je eigen woorden" not in asked
     assert "Wat voor incident" not in asked
@@ -166,7 +170,7 @@ async def test_two_invalid_answers_explain_and_offer_stop(chat: Chat) -> None:
     await chat.send("qwerty asdf")
     assert "Kies het soort incident" in chat.text
     await chat.send("zxcv uiop")
-    assert "Het lukt nog niet" in chat.text
+    assert "Ik begrijp het nog niet goed" in chat.text
     assert "Stoppen" in chat.labels
     await chat.press("Verbale agressie")
     assert "Wanneer gebeurde het?" in chat.last
@@ -175,6 +179,7 @@ async def test_two_invalid_answers_explain_and_offer_stop(chat: Chat) -> None:
 async def test_optional_slot_offers_skip_after_two_invalid_answers(chat: Chat) -> None:
     await chat.send("Ik wil een incident melden")
     await chat.send("Iemand heeft online mijn adres gedeeld met de tekst dat ze langskomen")
+    await chat.press("Nee, dat was het")
     if "Waar gebeurde het online?" not in chat.last:
         await chat.press("Doxing (gegevens online gezet)")
     assert "Waar gebeurde het online?" in chat.last

@@ -69,6 +69,19 @@ def _broken(tmp_path: Path, flow_yaml: str) -> Path:
             "the last branch of next must be an else",
         ),
         (
+            "name: report_incident\nslots:\n  x: {type: choice, choices: yesno, unknown: misschien}\n"
+            "steps: []\n",
+            "flow report_incident, slot x: unknown answer 'misschien' is not a choice",
+        ),
+        (
+            "name: report_incident\nslots:\n  x: {type: text, append_to: story}\nsteps: []\n",
+            "flow report_incident, slot x: appends to 'story', not a text slot",
+        ),
+        (
+            "name: report_incident\nslots:\n  x: {type: files, store: no_such_action}\nsteps: []\n",
+            "flow report_incident, slot x: unknown action 'no_such_action'",
+        ),
+        (
             "name: report_incident\nslots:\n  x: {type: colour}\nsteps: []\n",
             "flow report_incident, slot x: type must be one of",
         ),
@@ -88,7 +101,7 @@ def test_diagram_is_mermaid_with_every_step() -> None:
     assert text.startswith("flowchart TD")
     for step in flow.steps:
         assert step.id in text
-    assert '-- "aangifte in nee/weet_niet" --> aangifte_advice' in text
+    assert '-- "aangifte in nee/weet_niet/van_plan" --> aangifte_advice' in text
 
 
 def test_diagram_command(capsys: pytest.CaptureFixture[str]) -> None:

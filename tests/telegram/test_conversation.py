@@ -74,6 +74,8 @@ async def test_full_report_with_a_photo_via_buttons_and_text(
     await person.say("/melden")
     assert "Vertel in je eigen woorden" in person.last
     await person.say(STORY)
+    assert "Is er nog iets dat je wilt vertellen?" in person.last
+    await person.press("Nee, dat was het")
     assert "Wat voor incident was het?" in person.last
     question = person.replies[-1]
     assert question.buttons
@@ -100,12 +102,13 @@ async def test_full_report_with_a_photo_via_buttons_and_text(
     await person.press("Klopt, versturen")
     assert "WB-2026-0001" in person.text
 
-    presses = 7
+    presses = 8
     assert len(fake.answered) == presses
     assert fake.calls["editMessageReplyMarkup"] >= presses
-    # Only the confirmation keeps a button: the dossier of the case just sent.
-    [(confirmation)] = [m for m in fake.sent(person.chat_id) if m.buttons]
-    assert confirmation.buttons == [("Dossier voor aangifte", "dossier:WB-2026-0001")]
+    # Every used keyboard is gone; the saved report offers to add to it, and its dossier.
+    (kept,) = [m for m in fake.sent(person.chat_id) if m.buttons]
+    assert "WB-2026-0001" in kept.text
+    assert ("Dossier voor aangifte", "dossier:WB-2026-0001") in kept.buttons
     (case,) = await _cases(store)
     async with store.session() as session:
         rows = await session.execute(select(Evidence).where(Evidence.case_id == case.id))

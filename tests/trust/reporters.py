@@ -23,6 +23,7 @@ Replies = list[dict[str, Any]]  # [{"text": ..., "buttons": [{"label", "payload"
 # The question a reply ends with, and the answer to give.
 ANSWERS: tuple[tuple[str, dict[str, str]], ...] = (
     ("Vertel in je eigen woorden", {"text": "{story}"}),
+    ("Is er nog iets dat je wilt vertellen?", {"button": "skip"}),
     ("Bedoel je", {"button": "ja"}),
     ("Wat voor incident was het?", {"button": "bedreiging"}),
     ("Waar gebeurde het online?", {"button": "anders"}),

@@ -208,6 +208,7 @@ async def test_nul_characters_are_dropped_on_sqlite_and_postgresql(
     for message in (
         Incoming(user, "/melden"),
         Incoming(user, "Er\x00 is iets gebeurd na de vergadering"),
+        Incoming(user, button="skip"),
         Incoming(user, button="bedreiging\x00"),
         Incoming(user, "gister\x00avond"),
         Incoming(user, "In de raadszaal\x00"),

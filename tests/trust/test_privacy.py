@@ -152,7 +152,7 @@ async def test_erasing_after_confirmation_keeps_only_anonymous_counts(
     await dialogue.handle(Incoming(user, "/privacy"))
     await _press(dialogue, user, "privacy:erase")
     replies = await _press(dialogue, user, "privacy:erase:yes")
-    assert "2 melding(en) en 1 bestand(en)" in replies[0].text
+    assert "2 meldingen en 1 bestand" in replies[0].text
 
     cases = {c.ref: c for c in await _rows(store, Case)}
     for gone in (ref, support_ref):

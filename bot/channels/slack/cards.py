@@ -35,6 +35,8 @@ EVENTS = {
     "dossier_viewed": "Dossier bekeken",
     "dossier_made": "Dossier voor aangifte gemaakt",
     "evidence_notes": "Beschrijving van bewijs",
+    "evidence_added": "Bewijs nagestuurd",
+    "note_added": "Aanvulling van de melder",
     "closed": "Afgesloten",
     "checkin_sent": "Nazorgvraag aan de melder",
     "checkin_skipped": "Nazorgvraag overgeslagen (een latere was ook aan de beurt)",
@@ -59,6 +61,7 @@ FIELDS = (
     ("occurred_text", "Wanneer"),
     ("location", "Waar"),
     ("targeted", "Wie geraakt"),
+    ("role", "Rol van de melder"),
     ("aangifte", "Aangifte"),
     ("wants_support", "Wil steun"),
     ("wants_checkins", "Nazorgvragen"),
@@ -351,7 +354,8 @@ def digest(cases: list[Case]) -> Card:
     if len(cases) > DIGEST_LIMIT:
         more = f"En nog {len(cases) - DIGEST_LIMIT}: zie `/weerbaar open`."
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
-    return Card(f"Nog niet opgepakt: {len(cases)} melding(en)", blocks)
+    counted = f"{len(cases)} melding" if len(cases) == 1 else f"{len(cases)} meldingen"
+    return Card(f"Nog niet opgepakt: {counted}", blocks)
 
 
 def open_cases(cases: list[Case]) -> Card:

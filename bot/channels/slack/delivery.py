@@ -23,7 +23,7 @@ from bot.channels.slack import cards
 from bot.outbox import DeliveryFailed
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.store import Case, Store
+from bot.store import Case, Evidence, Store
 
 log = logging.getLogger("weerbaar.slack")
 
@@ -90,6 +90,9 @@ class Delivery:
         elif kind == "note":
             text = cards.escape(str(payload.get("text", "")))
             await self._in_thread(ref, payload, text, retry=retry)
+            await self._card(ref, place=False)
+        elif kind == "evidence":
+            await self._evidence(ref, payload)
             await self._card(ref, place=False)
         elif kind == "reescalation":
             await self._reescalation(ref, payload, retry)
@@ -166,12 +169,17 @@ class Delivery:
                 case.slack_channel = None
                 case.slack_ts = None
 
-    async def _thread_of(self, ref: str) -> tuple[Case | None, str | None, str | None]:
+    async def _card_thread(self, ref: str) -> tuple[Case, str, str] | None:
+        """The case and its card's channel and ts; None (dropped) for an unknown case, and a
+        retry while the card is not posted yet."""
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
-            if case is None:
-                return None, None, None
-            return case, case.slack_channel, case.slack_ts
+        if case is None:
+            log.warning("thread post for an unknown case dropped")
+            return None
+        if case.slack_channel is None or case.slack_ts is None:
+            raise DeliveryFailed("card not posted yet", retry_after=5)
+        return case, case.slack_channel, case.slack_ts
 
     async def _in_thread(
         self,
@@ -182,17 +190,35 @@ class Delivery:
         broadcast: bool = False,
         retry: bool = False,
     ) -> None:
-        case, channel, ts = await self._thread_of(ref)
-        if case is None:
-            log.warning("thread post for an unknown case dropped")
+        thread = await self._card_thread(ref)
+        if thread is None:
             return
-        if channel is None or ts is None:
-            raise DeliveryFailed("card not posted yet", retry_after=5)
+        _, channel, ts = thread
         key = str(
             payload.get("key")
             or f"{payload.get('kind')}:{ref}:{sha256(text.encode()).hexdigest()[:16]}"
         )
         await self._post(channel, key, text, thread_ts=ts, broadcast=broadcast, retry=retry)
+
+    async def _evidence(self, ref: str, payload: dict[str, Any]) -> None:
+        """A file the reporter added after sending: uploaded into the case's thread."""
+        thread = await self._card_thread(ref)
+        if thread is None:
+            return
+        case, channel, ts = thread
+        async with self.store.session() as session:
+            item = await session.get(Evidence, payload.get("evidence"))
+            if item is None or item.case_id != case.id:
+                return  # erased meanwhile
+            content, name = bytes(item.content), item.filename or f"{item.kind}-{item.id}"
+        await self._call(
+            self.client.files_upload_v2,
+            channel=channel,
+            thread_ts=ts,
+            content=content,
+            filename=name,
+            initial_comment=cards.escape(str(payload.get("text", ""))),
+        )
 
     async def _reescalation(self, ref: str, payload: dict[str, Any], retry: bool) -> None:
         async with self.store.session() as session:
