@@ -33,7 +33,7 @@ async def _offered(dialogue: Dialogue, user: str, ref: str) -> None:
     """/mijnmeldingen, then the case: its detail offers the dossier button."""
     await dialogue.handle(Incoming(user=user, text="/mijnmeldingen"))
     replies = await _press(dialogue, user, f"case:{ref}")
-    assert [b.payload for r in replies for b in r.buttons] == [f"dossier:{ref}"]
+    assert f"dossier:{ref}" in [b.payload for r in replies for b in r.buttons]
 
 
 async def test_a_package_over_the_limit_comes_in_parts_and_the_reporter_is_told(

@@ -27,7 +27,7 @@ async def test_the_reporter_gets_the_dossier_as_neutral_documents(
     ref = await seeded_case(store, f"telegram:{person.chat_id}", photos=2)
     await person.say("/mijnmeldingen")
     await person.press(ref)
-    assert person.labels == ["Dossier voor aangifte"]
+    assert person.labels == ["Iets toevoegen", "Dossier voor aangifte"]
     await person.press("Dossier voor aangifte")
 
     documents = [m for m in person.replies if m.document]
