@@ -75,6 +75,15 @@ _WISH_TO_REPORT = re.compile(
 )
 
 
+# "kan iemand me bellen?", "ik wil hulp", "bel me": a request for help, also in the middle of a report.
+_ASKS_HELP = re.compile(
+    r"^((kan|kunnen|wil|mag) (er )?(iemand|jullie|het team)\b.*\b(bellen|spreken|helpen|praten)"
+    r"|(ik )?(wil|heb|zoek|vraag) (nu |graag |dringend )?(hulp|iemand spreken)"
+    r"|(bel|help) (me|mij)\b)",
+    re.IGNORECASE,
+)
+
+
 def user_tag(user: str) -> str:
     """A short stable tag for logs instead of the user id."""
     return hashlib.sha256(user.encode()).hexdigest()[:10]
@@ -203,9 +212,15 @@ class Dialogue:
     # --- routing -------------------------------------------------------------------------
 
     async def _route(self, ctx: TurnContext) -> None:
-        if await relay.intercept(ctx):  # in contact with the support team: their thread first
-            return
         message = ctx.incoming
+        in_flow = self.engine.active(ctx.state) is not None
+        typed = bool(ctx.text) and message.button is None and not ctx.text.startswith("/")
+        if typed and (not in_flow or (ctx.parse is not None and ctx.parse.intent == "emergency")):
+            actions.remember_said(ctx)
+        if await relay.intercept(ctx, in_flow=in_flow):  # a case waits for the team: its thread
+            if in_flow:
+                await self.engine.reask(ctx, prefix_key="resume")
+            return
         if message.button is not None:
             if aftercare.is_answer(message.button):
                 # A check-in is answered days later: checked against the store, not the last turn.
@@ -268,6 +283,13 @@ class Dialogue:
                 ctx, urgency="urgent", contact="chatten", phone=None, need=None
             )
             await self.engine.reask(ctx, prefix_key="resume")
+        elif payload == actions.REPORT_NOW:
+            story = actions.last_said(ctx)
+            slots = {"story": " ".join(story.split())} if story and is_story(story) else {}
+            await self._drop_flows(ctx)
+            await self.engine.start(ctx, "report_incident", slots)
+        elif payload == actions.NOT_NEEDED:
+            ctx.say(self.text("not_needed"))
         elif payload == "resume":
             if self.engine.active(ctx.state):
                 await self.engine.reask(ctx)
@@ -385,6 +407,11 @@ class Dialogue:
             if isinstance(fits, Valid):
                 await self.engine.answer(ctx)
                 return
+        if flow.name == "report_incident" and (
+            (confident and intent == "request_support") or _ASKS_HELP.search(ctx.text)
+        ):
+            await self._start(ctx, "request_support")
+            return
         # A free-text answer ("Bij het gemeentehuis van Heiloo", "Hulp bij het doen van
         # aangifte") is kept, whatever greeting or topic the classifier hears in it; only a
         # message that is nothing but a greeting is answered as one, and only a question
@@ -429,11 +456,21 @@ class Dialogue:
         await self.engine.reask(ctx, prefix_key="resume")
 
     async def _start(self, ctx: TurnContext, intent: str) -> None:
-        if ctx.state.stack and intent not in DIGRESSIONS:
+        running = {frame.flow for frame in ctx.state.stack}
+        if intent in running and intent in ("report_incident", "request_support"):
+            await self.engine.reask(ctx, prefix_key="resume")  # already on it; nothing dropped
+            return
+        # Help asked in the middle of a report: the report waits under it and goes along.
+        keep = intent in DIGRESSIONS or (
+            intent == "request_support" and "report_incident" in running
+        )
+        if ctx.state.stack and not keep:
             await self._drop_flows(ctx)
         slots = {}
         if intent == "report_incident" and ctx.parse is not None and is_story(ctx.text):
             slots["story"] = " ".join(ctx.text.split())
+        if intent == "request_support" and keep and ctx.parse is not None:
+            slots["need"] = " ".join(ctx.text.split())[:1000]
         await self.engine.start(ctx, intent, slots)
 
     async def _drop_flows(self, ctx: TurnContext) -> None:
