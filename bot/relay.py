@@ -160,9 +160,18 @@ def status(ctx: TurnContext, case: Case) -> str:
 
 def asks_status(ctx: TurnContext) -> bool:
     """Whether the reporter asks about the wait ("hoe lang duurt het nog?", "is er al iemand?")."""
+    return bool(_ASKS_STATUS.search(ctx.text))
+
+
+def asks_own_cases(ctx: TurnContext) -> bool:
+    """"Mijn meldingen" typed: the menu's list of the reporter's cases, not a message for the team."""
     parse = ctx.parse
-    asked = parse is not None and not parse.fallback and parse.intent in ("case_status",)
-    return asked or bool(_ASKS_STATUS.search(ctx.text))
+    return (
+        parse is not None
+        and not parse.fallback
+        and parse.intent == "case_status"
+        and not asks_status(ctx)
+    )
 
 
 def asks_help(ctx: TurnContext) -> bool:
@@ -242,6 +251,8 @@ async def intercept(ctx: TurnContext, *, in_flow: bool) -> bool:
     danger = ctx.parse is not None and ctx.parse.intent == "emergency"
     helping = asks_help(ctx)
     if command not in (None, "/hulp") or (in_flow and not danger and not helping):
+        return False
+    if not danger and asks_own_cases(ctx):
         return False
     if danger:
         ctx.say(text("emergency"))  # calling 112 comes first, always
