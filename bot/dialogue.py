@@ -217,7 +217,14 @@ class Dialogue:
         typed = bool(ctx.text) and message.button is None and not ctx.text.startswith("/")
         if typed and (not in_flow or (ctx.parse is not None and ctx.parse.intent == "emergency")):
             actions.remember_said(ctx)
-        if await relay.intercept(ctx, in_flow=in_flow):  # a case waits for the team: its thread
+        parse = ctx.parse
+        sure_danger = (
+            parse is not None
+            and parse.intent == "emergency"
+            and (parse.source != "classifier" or parse.confidence >= SURE_EMERGENCY)
+        )
+        # A case waits for the team: the reporter's words go to its thread.
+        if await relay.intercept(ctx, in_flow=in_flow, sure_danger=sure_danger):
             if in_flow:
                 await self.engine.reask(ctx, prefix_key="resume")
             return

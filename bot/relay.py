@@ -35,6 +35,8 @@ _ASKS_STATUS = re.compile(
     re.IGNORECASE,
 )
 
+_OWN_CASES = re.compile(r"\b(meldingen|mijn (melding|zaak|zaken))\b", re.IGNORECASE)
+
 
 def text(key: str, **values: Any) -> str:
     """A text of the support conversation from the catalogue (flows/request_support.yml)."""
@@ -164,12 +166,13 @@ def asks_status(ctx: TurnContext) -> bool:
 
 
 def asks_own_cases(ctx: TurnContext) -> bool:
-    """"Mijn meldingen" typed: the menu's list of the reporter's cases, not a message for the team."""
+    """ "Mijn meldingen" typed: the menu's list of the reporter's cases, not a message for the team."""
     parse = ctx.parse
     return (
         parse is not None
         and not parse.fallback
         and parse.intent == "case_status"
+        and bool(_OWN_CASES.search(ctx.text))
         and not asks_status(ctx)
     )
 
@@ -226,11 +229,12 @@ async def _pass_file(ctx: TurnContext, case: Case, attachment: Attachment) -> st
     return text("waiting_file_forwarded", kind=kind, hash=kept.sha256[:12])
 
 
-async def intercept(ctx: TurnContext, *, in_flow: bool) -> bool:
+async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bool:
     """While a case waits for the team, the reporter's words go to its thread; True when handled.
 
     Buttons and commands keep working; while the reporter fills in a flow (a report, say) its
     answers go to the flow, except danger and a request for help, which concern the waiting case.
+    Danger always gets the 112 line; the case becomes urgent when the danger is certain.
     """
     message = ctx.incoming
     command = ctx.text.split()[0].split("@")[0].lower() if ctx.text.startswith("/") else None
@@ -249,14 +253,17 @@ async def intercept(ctx: TurnContext, *, in_flow: bool) -> bool:
         ctx.say(text("ended_by_reporter", ref=case.ref))
         return True
     danger = ctx.parse is not None and ctx.parse.intent == "emergency"
-    helping = asks_help(ctx)
-    if command not in (None, "/hulp") or (in_flow and not danger and not helping):
+    # Help asked again while a request for help waits: that request stands (no second alert);
+    # after a report that asked for contact, /hulp still asks how and when.
+    helping = asks_help(ctx) and case.kind == "support"
+    if (command is not None and not helping) or (in_flow and not danger and not helping):
         return False
     if not danger and asks_own_cases(ctx):
         return False
     if danger:
         ctx.say(text("emergency"))  # calling 112 comes first, always
-        await _raise_urgency(ctx, case)
+        if sure_danger:
+            await _raise_urgency(ctx, case)
     if message.attachments and not ctx.text:
         for attachment in message.attachments:
             receipt = await _pass_file(ctx, case, attachment)

@@ -358,6 +358,10 @@ async def request_support(
         targeted=slots.get("targeted"),
         wants_support=True,
     )
+    waiting = await relay.waiting_case(ctx.store, ctx.session, ctx.reporter.id)
+    if waiting is not None and waiting.id != case.id:
+        case.linked_case_id = waiting.id
+        await ctx.store.add_event(ctx.session, case, "linked", "melder", {"case": waiting.ref})
     relay.start_waiting(ctx.store, case)
     ctx.state.said = []
     lines = [
