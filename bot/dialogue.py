@@ -213,7 +213,15 @@ class Dialogue:
 
     async def _route(self, ctx: TurnContext) -> None:
         message = ctx.incoming
-        in_flow = self.engine.active(ctx.state) is not None
+        active = self.engine.active(ctx.state)
+        files_only = bool(message.attachments) and not ctx.text
+        takes_files = (
+            active is not None
+            and active[2].collect is not None
+            and active[1].slots[active[2].collect].type == "files"
+        )
+        # Whether a running flow takes this message (a file only when it asks for files).
+        in_flow = active is not None and (takes_files or not files_only)
         typed = bool(ctx.text) and message.button is None and not ctx.text.startswith("/")
         if typed and (not in_flow or (ctx.parse is not None and ctx.parse.intent == "emergency")):
             actions.remember_said(ctx)
@@ -225,7 +233,7 @@ class Dialogue:
         )
         # A case waits for the team: the reporter's words go to its thread.
         if await relay.intercept(ctx, in_flow=in_flow, sure_danger=sure_danger):
-            if in_flow:
+            if self.engine.active(ctx.state):
                 await self.engine.reask(ctx, prefix_key="resume")
             return
         if message.button is not None:
@@ -258,8 +266,8 @@ class Dialogue:
                 return
             await self._on_intent(ctx, intent, confident=True)
             return
-        if message.attachments and not ctx.text:
-            await self._on_files(ctx)
+        if files_only:
+            await self._on_files(ctx, takes_files)
             return
         assert ctx.parse is not None
         await self._on_intent(ctx, ctx.parse.intent, confident=not ctx.parse.fallback)
@@ -275,9 +283,8 @@ class Dialogue:
                 return button["payload"]
         return None
 
-    async def _on_files(self, ctx: TurnContext) -> None:
-        active = self.engine.active(ctx.state)
-        if active and active[2].collect and active[1].slots[active[2].collect].type == "files":
+    async def _on_files(self, ctx: TurnContext, takes_files: bool) -> None:
+        if takes_files:
             await self.engine.answer(ctx)
             return
         ctx.say(self.text("files_not_expected"))

@@ -174,6 +174,12 @@ async def test_help_in_the_middle_of_a_report_escalates_the_draft_then_the_repor
     assert support.occurred_text in fields and support.occurred_text in escalation["text"]
     assert "ruit ingegooid met een steen" in _summary(card.blocks)
 
+    # A photo while the report asks where: it is not evidence of that step, so it goes to the team.
+    photo = await reporter.dialogue.handle(
+        Incoming(reporter.user, attachments=(Attachment("photo", PHOTO, "image/jpeg"),))
+    )
+    assert photo[0].text.startswith("Doorgestuurd naar het Ondersteuningsteam: foto")
+    assert photo[-1].text.startswith("Waar gebeurde het?")
     await reporter.say("Thuis in Heiloo")
     await reporter.press("Ikzelf")
     await reporter.press("Geen bewijs / klaar")
@@ -189,7 +195,8 @@ async def test_help_in_the_middle_of_a_report_escalates_the_draft_then_the_repor
     assert (waiting.ref, report.kind, report.linked_case_id) == (ref, "incident", waiting.id)
     assert report.slack_ts is None  # no second card: the team has it in the first one's thread
     await desk.deliver()
-    (note,) = desk.fake.thread(ts)
+    sent_photo, note = desk.fake.thread(ts)
+    assert sent_photo.text.startswith("De melder stuurde een foto")
     assert note.text.startswith(f"De melder heeft melding {report.ref} afgerond: Vernieling")
     assert len(desk.fake.top_level()) == 1
 
