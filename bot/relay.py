@@ -40,10 +40,9 @@ _OWN_CASES = re.compile(r"\b(meldingen|mijn (melding|zaak|zaken))\b", re.IGNOREC
 
 def text(key: str, **values: Any) -> str:
     """A text of the support conversation from the catalogue (flows/request_support.yml)."""
-    from flows import catalog
+    from flows import text as catalog_text
 
-    texts = catalog()
-    return texts.text(texts.flows["request_support"], key, **values)
+    return catalog_text("request_support", key, **values)
 
 
 def end_button() -> Button:

@@ -55,10 +55,9 @@ def _text(ctx: TurnContext, flow: Flow | None, key: str, **values: Any) -> str:
 
 
 def _catalog_text(flow: str, key: str, **values: Any) -> str:
-    from flows import catalog
+    from flows import text
 
-    texts = catalog()
-    return texts.text(texts.flows[flow], key, **values)
+    return text(flow, key, **values)
 
 
 def _choice_label(flow: Flow, slot: str, value: str | None) -> str:
