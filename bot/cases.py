@@ -96,21 +96,27 @@ async def acknowledge(store: Store, ref: str, actor: str) -> Case:
         case.owner = actor
         await store.add_event(session, case, "acknowledged", actor)
         first_name = actor.split()[0]
-        how = (
-            "call"
-            if case.contact_preference == "bellen" and case.phone
-            else "chat"
-            if case.contact_preference
-            else "other"
-        )
-        next_step = NEXT_STEP[how].format(owner=first_name)
         await _notify_reporter(
             store,
             session,
             case,
-            STATUS_TEXT["acknowledged"].format(ref=case.ref, owner=first_name, next=next_step),
+            STATUS_TEXT["acknowledged"].format(
+                ref=case.ref, owner=first_name, next=next_step(case, first_name)
+            ),
         )
         return case
+
+
+def next_step(case: Case, owner: str) -> str:
+    """What the team member who picked the case up will do: call, or write in this chat."""
+    how = (
+        "call"
+        if case.contact_preference == "bellen" and case.phone
+        else "chat"
+        if case.contact_preference
+        else "other"
+    )
+    return NEXT_STEP[how].format(owner=owner)
 
 
 async def close(store: Store, ref: str, actor: str, reason: str) -> Case:
@@ -122,6 +128,7 @@ async def close(store: Store, ref: str, actor: str, reason: str) -> Case:
         if case.status == "closed":
             return case
         case.status = "closed"
+        case.waiting_since = None
         case.closed_reason = reason[:200]
         await store.add_event(session, case, "closed", actor, {"reason": reason[:200]})
         await aftercare.cancel_case_jobs(session, case.ref)

@@ -80,6 +80,15 @@ class TurnFailed(Exception):
     """A turn was not stored; the message says where it failed (never what was typed)."""
 
 
+# "kan iemand me bellen?", "ik wil hulp", "bel me": a request for help, also in the middle of a report.
+_ASKS_HELP = re.compile(
+    r"^((kan|kunnen|wil|mag) (er )?(iemand|jullie|het team)\b.*\b(bellen|spreken|helpen|praten)"
+    r"|(ik )?(wil|heb|zoek|vraag) (nu |graag |dringend )?(hulp|iemand spreken)"
+    r"|(bel|help) (me|mij)\b)",
+    re.IGNORECASE,
+)
+
+
 def user_tag(user: str) -> str:
     """A short stable tag for logs instead of the user id."""
     return hashlib.sha256(user.encode()).hexdigest()[:10]
@@ -214,9 +223,30 @@ class Dialogue:
     # --- routing -------------------------------------------------------------------------
 
     async def _route(self, ctx: TurnContext) -> None:
-        if await relay.intercept(ctx):  # in contact with the support team: their thread first
-            return
         message = ctx.incoming
+        active = self.engine.active(ctx.state)
+        files_only = bool(message.attachments) and not ctx.text
+        takes_files = (
+            active is not None
+            and active[2].collect is not None
+            and active[1].slots[active[2].collect].type == "files"
+        )
+        # Whether a running flow takes this message (a file only when it asks for files).
+        in_flow = active is not None and (takes_files or not files_only)
+        typed = bool(ctx.text) and message.button is None and not ctx.text.startswith("/")
+        if typed and (not in_flow or (ctx.parse is not None and ctx.parse.intent == "emergency")):
+            actions.remember_said(ctx)
+        parse = ctx.parse
+        sure_danger = (
+            parse is not None
+            and parse.intent == "emergency"
+            and (parse.source != "classifier" or parse.confidence >= SURE_EMERGENCY)
+        )
+        # A case waits for the team: the reporter's words go to its thread.
+        if await relay.intercept(ctx, in_flow=in_flow, sure_danger=sure_danger):
+            if self.engine.active(ctx.state):
+                await self.engine.reask(ctx, prefix_key="resume")
+            return
         if message.button is not None:
             if aftercare.is_answer(message.button):
                 # A check-in is answered days later: checked against the store, not the last turn.
@@ -247,8 +277,8 @@ class Dialogue:
                 return
             await self._on_intent(ctx, intent, confident=True)
             return
-        if message.attachments and not ctx.text:
-            await self._on_files(ctx)
+        if files_only:
+            await self._on_files(ctx, takes_files)
             return
         assert ctx.parse is not None
         await self._on_intent(ctx, ctx.parse.intent, confident=not ctx.parse.fallback)
@@ -264,12 +294,11 @@ class Dialogue:
                 return button["payload"]
         return None
 
-    async def _on_files(self, ctx: TurnContext) -> None:
-        active = self.engine.active(ctx.state)
-        if active and active[2].collect and active[1].slots[active[2].collect].type == "files":
+    async def _on_files(self, ctx: TurnContext, takes_files: bool) -> None:
+        if takes_files:
             await self.engine.answer(ctx)
             return
-        sent = await actions.just_sent(ctx) if active is None else None
+        sent = await actions.just_sent(ctx) if self.engine.active(ctx.state) is None else None
         if sent is not None:  # a screenshot right after sending belongs to that report
             await self.engine.start(ctx, ADD_TO_CASE, {"case_ref": sent.ref})
             await self.engine.answer(ctx)
@@ -294,6 +323,13 @@ class Dialogue:
                 ctx, urgency="urgent", contact="chatten", phone=None, need=None
             )
             await self.engine.reask(ctx, prefix_key="resume")
+        elif payload == actions.REPORT_NOW:
+            story = actions.last_said(ctx)
+            slots = {"story": " ".join(story.split())} if story and is_story(story) else {}
+            await self._drop_flows(ctx)
+            await self.engine.start(ctx, "report_incident", slots)
+        elif payload == actions.NOT_NEEDED:
+            ctx.say(self.text("not_needed"))
         elif payload == "resume":
             if self.engine.active(ctx.state):
                 await self.engine.reask(ctx)
@@ -421,6 +457,11 @@ class Dialogue:
             if isinstance(fits, Valid):
                 await self.engine.answer(ctx)
                 return
+        if flow.name == "report_incident" and (
+            (confident and intent == "request_support") or _ASKS_HELP.search(ctx.text)
+        ):
+            await self._start(ctx, "request_support")
+            return
         # A free-text answer ("Bij het gemeentehuis van Heiloo", "Hulp bij het doen van
         # aangifte") is kept, whatever greeting or topic the classifier hears in it; only a
         # message that is nothing but a greeting is answered as one, and only a question
@@ -465,11 +506,21 @@ class Dialogue:
         await self.engine.reask(ctx, prefix_key="resume")
 
     async def _start(self, ctx: TurnContext, intent: str) -> None:
-        if ctx.state.stack and intent not in DIGRESSIONS:
+        running = {frame.flow for frame in ctx.state.stack}
+        if intent in running and intent in ("report_incident", "request_support"):
+            await self.engine.reask(ctx, prefix_key="resume")  # already on it; nothing dropped
+            return
+        # Help asked in the middle of a report: the report waits under it and goes along.
+        keep = intent in DIGRESSIONS or (
+            intent == "request_support" and "report_incident" in running
+        )
+        if ctx.state.stack and not keep:
             await self._drop_flows(ctx)
         slots = {}
         if intent == "report_incident" and ctx.parse is not None and is_story(ctx.text):
             slots["story"] = " ".join(ctx.text.split())
+        if intent == "request_support" and keep and ctx.parse is not None:
+            slots["need"] = " ".join(ctx.text.split())[:1000]
         await self.engine.start(ctx, intent, slots)
 
     async def _drop_flows(self, ctx: TurnContext) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import relay
 from bot.scheduler import Scheduler, current
 from bot.settings import Settings
 from bot.store import Case
@@ -80,7 +81,12 @@ async def reescalate(ref: str) -> None:
                 "count": count,
                 "minutes": waited,
                 "key": f"reescalation:{case.ref}:{count}",
-                "text": f"Nog niet opgepakt: {case.ref} ({case.urgency}), {waited} minuten gewacht.",
+                "text": relay.text(
+                    "team_not_picked_up",
+                    ref=case.ref,
+                    urgency=relay.text(f"team_urgency_{case.urgency}").lower(),
+                    minutes=waited,
+                ),
             },
             case_id=case.id,
         )

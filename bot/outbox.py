@@ -41,6 +41,23 @@ async def _claim(store: Store, destination: str, reporter_id: int | None, limit:
         return [m.id for m in due]
 
 
+async def _earlier_pending(session: Any, message: OutboxMessage) -> OutboxMessage | None:
+    """The oldest undelivered message for the same case written before this one, if any."""
+    result = await session.execute(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.destination == message.destination,
+            OutboxMessage.case_id == message.case_id,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.id < message.id,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+    earlier: OutboxMessage | None = result.scalar_one_or_none()
+    return earlier
+
+
 async def deliver_due(
     store: Store,
     destination: str,
@@ -65,6 +82,12 @@ async def deliver_due(
                 message.next_attempt_at = store.clock.now()
                 message.attempts -= 1  # not attempted after all
                 continue
+            if destination == "support" and message.case_id is not None:
+                earlier = await _earlier_pending(session, message)
+                if earlier is not None:  # one case's thread stays in order: wait behind it
+                    message.next_attempt_at = max(earlier.next_attempt_at, store.clock.now())
+                    message.attempts -= 1
+                    continue
             payload, retry = dict(message.payload), message.attempts > 1
         try:
             await send(payload, retry)

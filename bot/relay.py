@@ -1,18 +1,23 @@
-"""The conversation between a reporter and the support team while a case is in contact.
+"""The reporter and the support team, from the escalation until the case is closed.
 
-A team member's reply in the case's thread goes to the reporter and puts the case in contact;
-while it is in contact, what the reporter types goes to the thread instead of the dialogue.
-The reporter ends it with /stop or the button; the team ends it, and closing the case ends it.
+From the moment a case is escalated it waits for the team (`Case.waiting_since`, in the store, so a
+restart keeps it): everything the reporter sends goes on the timeline and into the card's thread,
+with a short receipt; a question about the wait gets the real status; danger gets 112 first and
+makes the case urgent. A team member's reply in the thread goes to the reporter and puts the case
+in contact. The reporter ends it with /stop or the button; the team ends it, and closing the case
+ends it.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.messages import Button
+from bot.cases import next_step
+from bot.messages import Attachment, Button
 from bot.store import Case, Store
 
 if TYPE_CHECKING:
@@ -21,44 +26,37 @@ if TYPE_CHECKING:
     from flows.engine import TurnContext
 
 END_CONTACT = "contact:end"
-END_LABEL = "Contact beëindigen"
 MAX_RELAY = 3000
+# "hoe lang duurt het nog?", "is er al iemand?", "wanneer belt er iemand?": asking about the wait.
+_ASKS_STATUS = re.compile(
+    r"\b(hoe ?lang|duurt|is er (al|nog) (iemand|niemand)|komt er (al |nog )?iemand|"
+    r"nog (steeds |altijd )?niemand|wanneer (belt|komt|hoor|reageert|krijg)|al opgepakt|"
+    r"waar blijf|stand van zaken|hoor ik (nog |al )?iets|status)\b",
+    re.IGNORECASE,
+)
 
-TO_REPORTER = {
-    "started": (
-        "Het Ondersteuningsteam Weerbaar Bestuur is nu met je in gesprek over melding {ref}. "
-        "Wat je hier typt, gaat naar het team. Stoppen kan met /stop."
-    ),
-    "from_team": "Ondersteuningsteam Weerbaar Bestuur ({name}): {text}",
-    "forwarded": "Doorgestuurd naar het Ondersteuningsteam. Je krijgt hier antwoord.",
-    "ended_by_reporter": (
-        "Het gesprek met het Ondersteuningsteam is beëindigd. Je melding {ref} blijft open; "
-        "het team kan je hier nog een bericht sturen."
-    ),
-    "ended_by_team": (
-        "Het Ondersteuningsteam heeft het gesprek beëindigd. Je melding {ref} blijft open. "
-        "Je kunt me altijd weer een bericht sturen."
-    ),
-    "no_contact": "Er loopt nu geen gesprek met het Ondersteuningsteam.",
-}
-TO_TEAM = {
-    "ended_by_reporter": "De melder heeft het gesprek beëindigd.",
-    "started": "{name} is een gesprek met de melder begonnen.",
-    "ended_by_team": "{name} heeft het gesprek met de melder beëindigd.",
-}
+_OWN_CASES = re.compile(r"\b(meldingen|mijn (melding|zaak|zaken))\b", re.IGNORECASE)
+
+
+def text(key: str, **values: Any) -> str:
+    """A text of the support conversation from the catalogue (flows/request_support.yml)."""
+    from flows import text as catalog_text
+
+    return catalog_text("request_support", key, **values)
 
 
 def end_button() -> Button:
-    return Button(END_LABEL, END_CONTACT)
+    return Button(text("button_end_contact"), END_CONTACT)
 
 
 async def tell_reporter(
-    store: Store, session: AsyncSession, case: Case, text: str, *, end_button_too: bool = False
+    store: Store, session: AsyncSession, case: Case, message: str, *, end_button_too: bool = False
 ) -> None:
     """Queue a message to the case's reporter."""
-    payload: dict[str, Any] = {"user": case.reporter.user_key, "case": case.ref, "text": text}
+    payload: dict[str, Any] = {"user": case.reporter.user_key, "case": case.ref, "text": message}
     if end_button_too:
-        payload["buttons"] = [{"label": END_LABEL, "payload": END_CONTACT}]
+        button = end_button()
+        payload["buttons"] = [{"label": button.label, "payload": button.payload}]
     await store.enqueue(session, "user", payload, reporter_id=case.reporter_id, case_id=case.id)
 
 
@@ -70,85 +68,215 @@ async def tell_team(
     await store.enqueue(session, "support", payload, case_id=case.id)
 
 
+def start_waiting(store: Store, case: Case) -> None:
+    """The case is escalated: from now on the reporter's messages go to its thread."""
+    if case.waiting_since is None:
+        case.waiting_since = store.clock.now()
+
+
 async def start_contact(store: Store, session: AsyncSession, case: Case, actor: str) -> bool:
     """Put a case in contact; the reporter hears that their messages now go to the team."""
     if case.status not in ("open", "acknowledged"):
         return False
     case.status = "in_contact"
     case.owner = case.owner or actor
+    start_waiting(store, case)
     await store.add_event(session, case, "contact_started", actor)
     await tell_reporter(
-        store, session, case, TO_REPORTER["started"].format(ref=case.ref), end_button_too=True
+        store, session, case, text("contact_started", ref=case.ref), end_button_too=True
     )
     return True
 
 
 async def end_contact(store: Store, session: AsyncSession, case: Case, actor: str) -> bool:
-    """Take a case out of contact; the reporter's messages go to the dialogue again."""
-    if case.status != "in_contact":
+    """Stop relaying; the reporter's messages go to the dialogue again."""
+    if case.waiting_since is None and case.status != "in_contact":
         return False
-    case.status = "acknowledged"
+    if case.status == "in_contact":
+        case.status = "acknowledged"
+    case.waiting_since = None
     await store.add_event(session, case, "contact_ended", actor)
     return True
 
 
 async def from_team(
-    store: Store, session: AsyncSession, case: Case, actor: str, first_name: str, text: str
+    store: Store, session: AsyncSession, case: Case, actor: str, first: str, message: str
 ) -> bool:
     """A team member's reply in the thread goes to the reporter; False when the case is closed."""
     if case.status == "closed":
         return False
     await start_contact(store, session, case, actor)
     await store.add_event(session, case, "relayed_to_reporter", actor)
-    reply = TO_REPORTER["from_team"].format(name=first_name, text=text[:MAX_RELAY])
+    reply = text("from_team", name=first, text=message[:MAX_RELAY])
     await tell_reporter(store, session, case, reply)
     return True
 
 
-async def case_in_contact(store: Store, session: AsyncSession, reporter_id: int) -> Case | None:
-    """The reporter's case that is in contact now (the latest, should there be more)."""
+async def waiting_case(store: Store, session: AsyncSession, reporter_id: int) -> Case | None:
+    """The reporter's case that waits for (or talks with) the team now; the latest, if more."""
     result = await session.execute(
         select(Case)
-        .where(Case.reporter_id == reporter_id, Case.status == "in_contact")
-        .order_by(Case.updated_at.desc(), Case.id.desc())
+        .where(
+            Case.reporter_id == reporter_id,
+            Case.waiting_since.isnot(None),
+            Case.status != "closed",
+        )
+        .order_by(Case.waiting_since.desc(), Case.id.desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
 
 
+def status(ctx: TurnContext, case: Case) -> str:
+    """Where the reporter's request stands: picked up or not, by whom, how long, what was promised."""
+    assert case.waiting_since is not None
+    waited = max(0, int((ctx.now - case.waiting_since).total_seconds() // 60))
+    how_long = (
+        text("waited_just")
+        if waited < 1
+        else text("waited_one")
+        if waited == 1
+        else text("waited_minutes", minutes=waited)
+    )
+    owner = (case.owner or "").split(" ", 1)[0]
+    if case.status == "in_contact":
+        return text("waiting_status_contact", owner=owner, ref=case.ref)
+    if case.owner:
+        return text(
+            "waiting_status_taken",
+            owner=owner,
+            ref=case.ref,
+            waited=how_long,
+            next=next_step(case, owner),
+        )
+    minutes = ctx.settings.support_response_minutes
+    how = text("how_call" if case.contact_preference == "bellen" else "how_chat")
+    promise = (
+        text("waiting_promise", minutes=minutes, how=how)
+        if waited < minutes
+        else text("waiting_promise_late", minutes=minutes)
+    )
+    return text("waiting_status_open", ref=case.ref, waited=how_long, promise=promise)
+
+
+def asks_status(ctx: TurnContext) -> bool:
+    """Whether the reporter asks about the wait ("hoe lang duurt het nog?", "is er al iemand?")."""
+    return bool(_ASKS_STATUS.search(ctx.text))
+
+
+def asks_own_cases(ctx: TurnContext) -> bool:
+    """ "Mijn meldingen" typed: the menu's list of the reporter's cases, not a message for the team."""
+    parse = ctx.parse
+    return (
+        parse is not None
+        and not parse.fallback
+        and parse.intent == "case_status"
+        and bool(_OWN_CASES.search(ctx.text))
+        and not asks_status(ctx)
+    )
+
+
+def asks_help(ctx: TurnContext) -> bool:
+    """Whether the reporter asks for help (again): /hulp, or the classifier hears it."""
+    parse = ctx.parse
+    command = ctx.text.split()[0].split("@")[0].lower() if ctx.text.startswith("/") else None
+    return command == "/hulp" or (
+        parse is not None and not parse.fallback and parse.intent == "request_support"
+    )
+
+
 def _is_end(pressed: str) -> bool:
     from flows.validators import normalise
 
-    return pressed == END_CONTACT or normalise(pressed) == normalise(END_LABEL)
+    return pressed == END_CONTACT or normalise(pressed) == normalise(text("button_end_contact"))
 
 
-async def intercept(ctx: TurnContext) -> bool:
-    """While a case is in contact, the reporter's words go to the team; True when handled."""
+async def _raise_urgency(ctx: TurnContext, case: Case) -> None:
+    """Danger while waiting: the case becomes urgent and its card shows it."""
+    if case.urgency == "urgent":
+        return
+    case.urgency = "urgent"
+    await ctx.store.add_event(ctx.session, case, "urgency_raised", "melder", {"urgency": "urgent"})
+    note = text("team_now_urgent", ref=case.ref)
+    await ctx.store.enqueue(
+        ctx.session, "support", {"kind": "card", "case": case.ref, "text": note}, case_id=case.id
+    )
+
+
+async def _pass_file(ctx: TurnContext, case: Case, attachment: Attachment) -> str | None:
+    """Keep a file as evidence of the case and tell the thread; the receipt, or None if refused."""
+    from flows import actions
+
+    kept = await actions.keep_file(ctx, attachment, case_id=case.id)
+    if kept is None:
+        return None
+    kind = actions.file_kind(attachment.kind)
+    await ctx.store.add_event(
+        ctx.session,
+        case,
+        "relayed_to_team",
+        "melder",
+        {"file": attachment.kind, "sha256": kept.sha256},
+    )
+    note = text(
+        "team_file_from_reporter",
+        kind=kind,
+        size=max(1, round(kept.size / 1024)),
+        hash=kept.sha256[:12],
+    )
+    await tell_team(ctx.store, ctx.session, case, "relay", text=note, file=True)
+    return text("waiting_file_forwarded", kind=kind, hash=kept.sha256[:12])
+
+
+async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bool:
+    """While a case waits for the team, the reporter's words go to its thread; True when handled.
+
+    Buttons and commands keep working; while the reporter fills in a flow (a report, say) its
+    answers go to the flow, except danger and a request for help, which concern the waiting case.
+    Danger always gets the 112 line; the case becomes urgent when the danger is certain.
+    """
     message = ctx.incoming
     command = ctx.text.split()[0].split("@")[0].lower() if ctx.text.startswith("/") else None
-    if message.button is not None and not _is_end(message.button):
+    ending = message.button is not None and _is_end(message.button)
+    if message.button is not None and not ending:
         return False
-    if command not in (None, "/stop") or (message.button is None and not ctx.text):
-        return False
-    case = await case_in_contact(ctx.store, ctx.session, ctx.reporter.id)
+    case = await waiting_case(ctx.store, ctx.session, ctx.reporter.id)
     if case is None:
-        if message.button is not None:
-            ctx.say(TO_REPORTER["no_contact"])
+        if ending:
+            ctx.say(text("no_contact"))
             return True
         return False
-    if message.button is not None or command == "/stop":
+    if ending or (command == "/stop" and not in_flow):
         await end_contact(ctx.store, ctx.session, case, "melder")
-        await tell_team(ctx.store, ctx.session, case, "note", text=TO_TEAM["ended_by_reporter"])
-        ctx.say(TO_REPORTER["ended_by_reporter"].format(ref=case.ref))
+        await tell_team(ctx.store, ctx.session, case, "note", text=text("team_ended_by_reporter"))
+        ctx.say(text("ended_by_reporter", ref=case.ref))
         return True
     danger = ctx.parse is not None and ctx.parse.intent == "emergency"
+    # Help asked again while a request for help waits: that request stands (no second alert);
+    # after a report that asked for contact, /hulp still asks how and when.
+    helping = asks_help(ctx) and case.kind == "support"
+    if (command is not None and not helping) or (in_flow and not danger and not helping):
+        return False
+    if not danger and asks_own_cases(ctx):
+        return False
     if danger:
-        from flows import catalog
-
-        ctx.say(catalog().text(None, "emergency"))  # calling 112 comes first, always
-    await ctx.store.add_event(ctx.session, case, "relayed_to_team", "melder")
-    await tell_team(
-        ctx.store, ctx.session, case, "relay", text=ctx.text[:MAX_RELAY], emergency=danger
-    )
-    ctx.say(TO_REPORTER["forwarded"], [end_button()])
+        ctx.say(text("emergency"))  # calling 112 comes first, always
+        if sure_danger:
+            await _raise_urgency(ctx, case)
+    if message.attachments and not ctx.text:
+        for attachment in message.attachments:
+            receipt = await _pass_file(ctx, case, attachment)
+            if receipt is not None:
+                ctx.say(receipt, [end_button()])
+        return True
+    if command is None:
+        words = ctx.text[:MAX_RELAY]
+        await ctx.store.add_event(ctx.session, case, "relayed_to_team", "melder", {"text": words})
+        await tell_team(ctx.store, ctx.session, case, "relay", text=words, emergency=danger)
+    if not danger and (helping or asks_status(ctx)):
+        lines = [text("waiting_already")] if helping else []
+        lines += [status(ctx, case), text("waiting_unsafe")]
+        ctx.say("\n".join(lines), [end_button()])
+        return True
+    ctx.say(text("waiting_forwarded"), [end_button()])
     return True

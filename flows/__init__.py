@@ -6,7 +6,7 @@ from functools import cache
 
 from flows.model import Catalog, FlowError, load_catalog, validate
 
-__all__ = ["Catalog", "FlowError", "catalog"]
+__all__ = ["Catalog", "FlowError", "catalog", "text"]
 
 
 @cache
@@ -18,3 +18,9 @@ def catalog() -> Catalog:
     loaded = load_catalog()
     validate(loaded, ACTIONS, INTENTS)
     return loaded
+
+
+def text(flow: str | None, key: str, **values: object) -> str:
+    """A text from the catalogue: the named flow's own, else the shared one (common.yml)."""
+    loaded = catalog()
+    return loaded.text(loaded.flows[flow] if flow else None, key, **values)

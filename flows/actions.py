@@ -55,6 +55,12 @@ def _text(ctx: TurnContext, flow: Flow | None, key: str, **values: Any) -> str:
     return _catalog(ctx).text(flow, key, **values)
 
 
+def _catalog_text(flow: str, key: str, **values: Any) -> str:
+    from flows import text
+
+    return text(flow, key, **values)
+
+
 def _choice_label(flow: Flow, slot: str, value: str | None) -> str:
     if value is None or slot not in flow.slots:
         return value or ""
@@ -200,7 +206,26 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
             ctx.session, case, "evidence_notes", "melder", {"notes": evidence["notes"]}
         )
     text = _text(ctx, flow, "case_created", ref=case.ref)
-    if wants_support:
+    waiting = await relay.waiting_case(ctx.store, ctx.session, ctx.reporter.id)
+    if waiting is not None and waiting.id != case.id:
+        # The team already talks with this reporter: the report goes to that case's thread.
+        case.linked_case_id = waiting.id
+        await ctx.store.add_event(ctx.session, case, "linked", "melder", {"case": waiting.ref})
+        await ctx.store.add_event(
+            ctx.session, waiting, "report_linked", "melder", {"case": case.ref}
+        )
+        note = _catalog_text(
+            "request_support",
+            "team_linked_report",
+            ref=case.ref,
+            type=frame.shown.get("incident_type", "?"),
+            when=frame.shown.get("occurred", "?"),
+            story=_short(str(slots.get("story") or "?")),
+        )
+        await relay.tell_team(ctx.store, ctx.session, waiting, "note", text=note)
+        text += "\n" + _catalog_text("request_support", "linked_report", ref=waiting.ref)
+    elif wants_support:
+        relay.start_waiting(ctx.store, case)
         await ctx.store.enqueue(
             ctx.session,
             "support",
@@ -233,42 +258,57 @@ async def drop_flow(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     return None
 
 
-def _keep_files(ctx: TurnContext, flow: Flow) -> list[Evidence]:
-    """Each file of this message with its hash, size, type and time; too big or unknown refused."""
-    kept = []
-    for attachment in ctx.incoming.attachments:
-        if attachment.kind not in FILE_KINDS:
-            ctx.say(_text(ctx, flow, "file_kind_refused"))
-            continue
-        if len(attachment.data) > MAX_FILE_BYTES:
-            ctx.say(_text(ctx, flow, "file_too_big", megabytes=MAX_FILE_BYTES // (1024 * 1024)))
-            continue
-        kept.append(
-            Evidence(
-                reporter_id=ctx.reporter.id,
-                kind=attachment.kind,
-                mime=attachment.mime,
-                filename=(attachment.filename or "")[:200] or None,
-                size=len(attachment.data),
-                sha256=hashlib.sha256(attachment.data).hexdigest(),
-                content=attachment.data,
-                received_at=ctx.now,
-            )
-        )
-    return kept
-
-
 @action("store_evidence")
 async def store_evidence(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     """Keep the files of a report being written; they join the case when it is sent."""
     files = frame.slots.setdefault("evidence", {"files": [], "notes": []})["files"]
-    for item in _keep_files(ctx, flow):
-        ctx.session.add(item)
-        await ctx.session.flush()
+    for attachment in ctx.incoming.attachments:
+        item = await keep_file(ctx, attachment)
+        if item is None:
+            continue
         files.append(item.id)
-        kind = _text(ctx, flow, f"file_{item.kind}")
-        ctx.say(_text(ctx, flow, "file_received", kind=kind, hash=item.sha256[:12]))
+        ctx.say(
+            _text(
+                ctx,
+                flow,
+                "file_received",
+                kind=file_kind(attachment.kind),
+                hash=item.sha256[:12],
+            )
+        )
     return None
+
+
+def file_kind(kind: str) -> str:
+    """What a file is called for the reporter and the team: foto, bestand, spraakbericht, video."""
+    return _catalog_text("report_incident", f"file_{kind}")
+
+
+async def keep_file(
+    ctx: TurnContext, attachment: Attachment, *, case_id: int | None = None
+) -> Evidence | None:
+    """Keep a file with its hash, size, type and time; None (said why) if too big or unknown."""
+    if attachment.kind not in FILE_KINDS:
+        ctx.say(_catalog_text("report_incident", "file_kind_refused"))
+        return None
+    if len(attachment.data) > MAX_FILE_BYTES:
+        megabytes = MAX_FILE_BYTES // (1024 * 1024)
+        ctx.say(_catalog_text("report_incident", "file_too_big", megabytes=megabytes))
+        return None
+    item = Evidence(
+        case_id=case_id,
+        reporter_id=ctx.reporter.id,
+        kind=attachment.kind,
+        mime=attachment.mime,
+        filename=(attachment.filename or "")[:200] or None,
+        size=len(attachment.data),
+        sha256=hashlib.sha256(attachment.data).hexdigest(),
+        content=attachment.data,
+        received_at=ctx.now,
+    )
+    ctx.session.add(item)
+    await ctx.session.flush()
+    return item
 
 
 # --- adding to a case that was already sent ----------------------------------------------
@@ -321,15 +361,14 @@ async def add_to_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         return None
     added = frame.slots["addition"]
     team = _with_team(case)
-    report = _catalog(ctx).flows["report_incident"]  # its texts for files
-    for item in _keep_files(ctx, report):
-        item.case_id = case.id
-        ctx.session.add(item)
-        await ctx.session.flush()
+    for attachment in ctx.incoming.attachments:
+        item = await keep_file(ctx, attachment, case_id=case.id)
+        if item is None:
+            continue
         added["files"].append(item.id)
         detail = {"kind": item.kind, "sha256": item.sha256, "size": item.size}
         await ctx.store.add_event(ctx.session, case, "evidence_added", "melder", detail)
-        kind = _text(ctx, report, f"file_{item.kind}")
+        kind = file_kind(item.kind)
         if team:
             text = _text(ctx, flow, "team_file", kind=kind, hash=item.sha256[:12])
             await relay.tell_team(
@@ -364,26 +403,73 @@ async def finish_addition(ctx: TurnContext, frame: Frame, flow: Flow) -> str | N
 
 @action("emergency_in_flow")
 async def emergency_in_flow(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
-    """Danger now: 112 first, then the offer to alert the team; this flow ends."""
+    """Danger now, said in answer to the question: call 112, then the ways on; this flow ends."""
     ctx.state.stack.remove(frame)
-    say_emergency(ctx)
+    say_emergency(ctx, first="emergency_now")
     return None
 
 
-def say_emergency(ctx: TurnContext) -> None:
-    """The emergency answer: calling 112 comes first, always."""
-    ctx.say(_text(ctx, None, "emergency"))
+REPORT_NOW = "report_now"
+NOT_NEEDED = "not_needed"
+# How long what the reporter said stays the content of an alert they may still raise.
+SAID_MINUTES = 30
+MAX_SAID = 3
+
+
+def say_emergency(ctx: TurnContext, first: str = "emergency") -> None:
+    """The emergency answer: calling 112 comes first, always; then alert, report or leave it."""
+    ctx.say(_text(ctx, None, first))
     buttons = [Button(_text(ctx, None, "button_alert_team"), "alert_team")]
+    if _draft(ctx) is None:
+        buttons.append(Button(_text(ctx, None, "button_report_now"), REPORT_NOW))
     if ctx.state.stack:
         buttons.append(Button(_text(ctx, None, "button_continue"), "resume"))
+    else:
+        buttons.append(Button(_text(ctx, None, "button_not_needed"), NOT_NEEDED))
     ctx.say(_text(ctx, None, "emergency_offer"), buttons)
+
+
+def remember_said(ctx: TurnContext) -> None:
+    """Keep the reporter's last few words (for the content of an alert raised from them)."""
+    recent = [s for s in ctx.state.said if _recent(ctx, s)][-(MAX_SAID - 1) :]
+    ctx.state.said = [*recent, {"at": ctx.now.isoformat(), "text": ctx.text[:1000]}]
+
+
+def _recent(ctx: TurnContext, said: dict[str, str]) -> bool:
+    at = datetime.fromisoformat(said["at"])
+    return (ctx.now - at).total_seconds() <= SAID_MINUTES * 60
+
+
+def last_said(ctx: TurnContext) -> str | None:
+    """What the reporter said last, if recent: the story of "it is over, I want to report it"."""
+    recent = [s["text"] for s in ctx.state.said if _recent(ctx, s)]
+    return recent[-1] if recent else None
+
+
+def _short(story: str, limit: int = 300) -> str:
+    story = " ".join(story.split())
+    return story if len(story) <= limit else story[: limit - 1].rstrip() + "…"
+
+
+def _draft(ctx: TurnContext) -> Frame | None:
+    """The report being filled in, if any."""
+    return next((f for f in ctx.state.stack if f.flow == "report_incident"), None)
 
 
 async def request_support(
     ctx: TurnContext, *, urgency: str, contact: str, phone: str | None, need: str | None
 ) -> Case:
-    """Create a support case and queue its escalation in the same transaction."""
+    """Create a support case and queue its escalation in the same transaction.
+
+    The case carries what the alert is about: the reporter's recent words, what they need, and
+    the report they were filling in (its type, time, place and story so far).
+    """
     flow = _catalog(ctx).flows["request_support"]
+    said = [s["text"] for s in ctx.state.said if _recent(ctx, s)]
+    draft = _draft(ctx)
+    slots = draft.slots if draft is not None else {}
+    story_parts = [str(slots["story"])] if slots.get("story") else []
+    story_parts += [p for p in (*said, need) if p and p not in story_parts]
     case = await ctx.store.create_case(
         ctx.session,
         ctx.reporter,
@@ -391,22 +477,56 @@ async def request_support(
         urgency=urgency,
         contact_preference=contact,
         phone=phone,
-        story=need,
+        story="\n".join(story_parts) or None,
+        incident_type=slots.get("incident_type"),
+        platform=slots.get("platform"),
+        occurred_at=_moment(slots.get("occurred")),
+        occurred_text=draft.shown.get("occurred") if draft else None,
+        location=slots.get("location"),
+        targeted=slots.get("targeted"),
         wants_support=True,
     )
-    how = _text(ctx, flow, "how_call" if contact == "bellen" else "how_chat")
+    waiting = await relay.waiting_case(ctx.store, ctx.session, ctx.reporter.id)
+    if waiting is not None and waiting.id != case.id:
+        case.linked_case_id = waiting.id
+        await ctx.store.add_event(ctx.session, case, "linked", "melder", {"case": waiting.ref})
+    relay.start_waiting(ctx.store, case)
+    ctx.state.said = []
+    lines = [
+        _text(
+            ctx,
+            flow,
+            "escalation",
+            kind=_text(ctx, flow, "team_kind_support"),
+            ref=case.ref,
+            urgency=_text(ctx, flow, f"team_urgency_{urgency}"),
+            contact=_text(ctx, flow, f"team_contact_{contact}"),
+        )
+    ]
+    if draft is not None:
+        lines.append(
+            _text(
+                ctx,
+                flow,
+                "escalation_draft",
+                type=draft.shown.get("incident_type", "?"),
+                when=draft.shown.get("occurred", "?"),
+                story=_short(str(slots.get("story") or "?")),
+            )
+        )
+    words = [p for p in (*said, need) if p]
+    if words:
+        lines.append(_text(ctx, flow, "escalation_said", said=" / ".join(words)))
+    elif draft is None:
+        lines.append(_text(ctx, flow, "escalation_nothing_said"))
     await ctx.store.enqueue(
         ctx.session,
         "support",
-        {
-            "kind": "escalation",
-            "case": case.ref,
-            "urgency": urgency,
-            "text": _text(ctx, flow, "escalation", ref=case.ref, urgency=urgency, how=how),
-        },
+        {"kind": "escalation", "case": case.ref, "urgency": urgency, "text": "\n".join(lines)},
         case_id=case.id,
     )
     await ctx.store.add_event(ctx.session, case, "escalated", "systeem", {"urgency": urgency})
+    how = _text(ctx, flow, "how_call" if contact == "bellen" else "how_chat")
     ctx.say(
         _text(
             ctx,
@@ -417,6 +537,8 @@ async def request_support(
             how=how,
         )
     )
+    if draft is not None:
+        ctx.say(_text(ctx, flow, "draft_attached"))
     return case
 
 

@@ -53,6 +53,8 @@ class DialogueState:
     stack: list[Frame] = field(default_factory=list)
     offered: list[dict[str, str]] = field(default_factory=list)
     pending_cancel: bool = False
+    # The reporter's last words outside a flow, and danger ({"at", "text"}): what an alert is about.
+    said: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DialogueState:
@@ -62,6 +64,7 @@ class DialogueState:
             stack=[Frame(**f) for f in raw.get("stack", [])],
             offered=list(raw.get("offered", [])),
             pending_cancel=bool(raw.get("pending_cancel", False)),
+            said=list(raw.get("said", [])),
         )
 
     def to_json(self) -> dict[str, Any]:

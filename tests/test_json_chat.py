@@ -81,6 +81,52 @@ def test_support_lines_appear_in_local_mode(tmp_path: Path) -> None:
     assert set(support[0]) == {"to", "case", "text"}
 
 
+@pytest.mark.slow
+def test_while_waiting_every_message_is_a_support_line_also_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    script = "\n".join(
+        [
+            '{"text": "Er staat een man voor de deur met een mes"}',
+            '{"button": "Ondersteuningsteam waarschuwen"}',
+            '{"text": "ik zit boven in de badkamer"}',
+            '{"text": "hoe lang duurt het nog?"}',
+        ]
+    )
+    out = _chat(tmp_path, script.encode() + b"\n")
+    support = [o for o in out if o.get("to") == "support"]
+    ref = support[0]["case"]
+    assert [o["text"] for o in support] == [
+        f"Hulpvraag {ref}. Urgent. Melder wil chatten via de bot.\n"
+        "De melder schreef: Er staat een man voor de deur met een mes",
+        "ik zit boven in de badkamer",
+        "hoe lang duurt het nog?",
+    ]
+    assert all(set(o) == {"to", "case", "text"} and o["case"] == ref for o in support)
+    user_lines = [o["text"] for o in out if o.get("to") == "user"]
+    assert user_lines[-2] == "Doorgestuurd naar het Ondersteuningsteam. Je krijgt hier antwoord."
+    assert "is nog niet opgepakt" in user_lines[-1]
+
+    # A new process (a restart) still knows the case waits: the message goes to the team.
+    out = _chat(tmp_path, b'{"text": "ik ben nog steeds boven, hij is weg denk ik"}\n')
+    assert {
+        "to": "support",
+        "case": ref,
+        "text": "ik ben nog steeds boven, hij is weg denk ik",
+    } in out
+    ack = subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "ack", ref],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"},
+        timeout=180,
+    )
+    assert ack.returncode == 0, ack.stderr.decode(errors="replace")[-2000:]
+    out = _chat(tmp_path, b'{"text": "is er al iemand?"}\n')
+    assert {"to": "support", "case": ref, "text": "is er al iemand?"} in out
+    assert any("heeft je hulpvraag" in o.get("text", "") for o in out if o.get("to") == "user")
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

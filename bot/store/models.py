@@ -97,6 +97,10 @@ class Case(Base):
     # Deleted at the reporter's request, and when its personal content was removed (either way).
     deleted_at = Column(UTCDateTime)
     purged_at = Column(UTCDateTime)
+    # Escalated and not yet closed (nor ended by the reporter): what they send goes to the thread.
+    waiting_since = Column(UTCDateTime, index=True)
+    # The case that was waiting for the team when this report was made.
+    linked_case_id = Column(Integer, ForeignKey("cases.id"))
 
     reporter = relationship("Reporter", lazy="joined")
     events = relationship("CaseEvent", order_by="CaseEvent.id", lazy="selectin")

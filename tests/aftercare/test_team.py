@@ -125,10 +125,12 @@ async def test_closing_a_case_cancels_all_its_jobs(
 async def test_the_digest_lists_exactly_the_unowned_open_cases(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
+    # Four reporters: one reporter's second request for help would join the first one.
+    others = [Reporter(reporter.dialogue, f"telegram:200{n}") for n in range(3)]
     waiting = await reporter.ask_for_support()
-    owned = await reporter.ask_for_support()
-    closed = await reporter.ask_for_support()
-    quiet = await report(reporter)  # no contact asked for: open, and nobody owns it
+    owned = await others[0].ask_for_support()
+    closed = await others[1].ask_for_support()
+    quiet = await report(others[2])  # no contact asked for: open, and nobody owns it
     await desk.deliver()
     await desk.team.click(ANNA, "ack", owned)
     await cases.close(desk.store, closed, "Lokale medewerker", "dubbel")

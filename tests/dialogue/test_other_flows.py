@@ -64,8 +64,13 @@ async def test_support_request_without_phone_consent_stores_no_number(
 async def test_support_request_in_danger_gets_112_first(chat: Chat, store: Store) -> None:
     await chat.send("/hulp")
     await chat.press("Ja")
-    assert chat.replies[0].text.startswith("Ben je nu in gevaar? Bel direct 112.")
-    assert "Ondersteuningsteam waarschuwen" in chat.labels
+    # "Yes, I am in danger" is not asked again: the answer is to call 112 now.
+    assert chat.replies[0].text == "Bel nu 112."
+    assert chat.labels == [
+        "Ondersteuningsteam waarschuwen",
+        "Het is voorbij, ik wil het melden",
+        "Niet nodig",
+    ]
 
 
 async def test_protocol_question_answers_with_steps_and_source(chat: Chat) -> None:

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 
-from bot import aftercare, escalation, promises
+from bot import aftercare, escalation, promises, relay
 from bot.channels.slack import cards
 from bot.outbox import DeliveryFailed
 from bot.scheduler import Scheduler
@@ -80,13 +80,15 @@ class Delivery:
         if kind in ("escalation", "card"):
             await self._card(ref, place=kind == "escalation", retry=retry)
         elif kind == "relay":
-            text = f"*Melder:* {cards.escape(str(payload.get('text', '')))}"
+            words = cards.escape(str(payload.get("text", "")))
+            text = words if payload.get("file") else relay.text("team_from_reporter", text=words)
             if payload.get("emergency"):
-                text = (
-                    ":rotating_light: *Mogelijk acuut gevaar.* De melder kreeg het advies "
-                    f"112 te bellen.\n{text}"
-                )
+                text = f"{relay.text('team_danger')}\n{text}"
             await self._in_thread(ref, payload, text, retry=retry)
+            if payload.get("emergency"):  # now urgent: announced again sooner if nobody picks up
+                thread = await self._card_thread(ref)
+                if thread is not None and thread[0].status == "open":
+                    await escalation.watch(self.scheduler, ref, "urgent")
         elif kind == "note":
             text = cards.escape(str(payload.get("text", "")))
             await self._in_thread(ref, payload, text, retry=retry)

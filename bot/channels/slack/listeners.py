@@ -199,7 +199,7 @@ class Listeners:
                 self.store, session, case, member.actor
             )
             if case is not None and started:
-                note = relay.TO_TEAM["started"].format(name=member.name)
+                note = relay.text("team_started", name=member.name)
                 await relay.tell_team(self.store, session, case, "note", text=note)
         if case is None:
             await self._tell(body, client, respond, UNKNOWN_CASE)
@@ -220,9 +220,9 @@ class Listeners:
                 self.store, session, case, member.actor
             )
             if case is not None and ended:
-                text = relay.TO_REPORTER["ended_by_team"].format(ref=case.ref)
+                text = relay.text("ended_by_team", ref=case.ref)
                 await relay.tell_reporter(self.store, session, case, text)
-                note = relay.TO_TEAM["ended_by_team"].format(name=member.name)
+                note = relay.text("team_ended_by_team", name=member.name)
                 await relay.tell_team(self.store, session, case, "note", text=note)
         if not ended:
             await self._tell(body, client, respond, UNKNOWN_CASE if case is None else NO_CONTACT)

@@ -1,7 +1,7 @@
 """story: the reporter's role on a case, as they told it or as verified
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 22:00:00
 
 A story often says who the reporter is ("ik ben wethouder"); the case keeps that role, so the
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
