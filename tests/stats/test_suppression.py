@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.suppression import THRESHOLD, Suppressed, relations, suppress, value
 
 
-def _derivable(tables: list[list[list[int]]], hidden: Suppressed) -> list[tuple]:
+def derivable(tables: list[list[list[int]]], hidden: Suppressed) -> list[tuple]:
     """Hidden entries that the relations fix once the shown entries are filled in.
 
     Exact reduced row echelon form over the fractions (independent of the module's floating-point
@@ -74,7 +74,7 @@ def test_nothing_small_shows_and_nothing_hidden_can_be_derived(
             assert value(tables, entry) >= THRESHOLD, entry
     for parts, total in equations:
         assert sum(hidden.hides(e) for e in (*parts, total)) != 1, (parts, total)
-    assert _derivable(tables, hidden) == []
+    assert derivable(tables, hidden) == []
 
 
 def test_a_lone_small_cell_gets_a_companion_in_its_row_and_column() -> None:
