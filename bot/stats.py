@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import AMSTERDAM
@@ -230,13 +231,40 @@ def _roles() -> tuple[str, ...]:
     return ENTITY_VALUES["role"]
 
 
+# Where each field a table reads is stored, for live cases and in the tally of erased ones.
+LIVE = {
+    "kind": Case.kind,
+    "incident_type": Case.incident_type,
+    "platform": Case.platform,
+    "aangifte": Case.aangifte,
+    "wants_support": Case.wants_support,
+    "role": Reporter.role,
+    "place": Reporter.municipality,
+}
+TALLIED = {
+    "kind": StatsTally.kind,
+    "incident_type": StatsTally.incident_type,
+    "platform": StatsTally.platform,
+    "aangifte": StatsTally.aangifte,
+    "wants_support": StatsTally.wants_support,
+    "role": StatsTally.role,
+    "place": StatsTally.province,
+}
+# Live cases are counted in three scans: the case's own fields together (few combinations), the
+# reporter's role, the reporter's gemeente (many gemeenten: not combined with the rest).
+LIVE_SCANS = (
+    ("kind", "incident_type", "platform", "aangifte", "wants_support"),
+    ("role",),
+    ("place",),
+)
+
+
 @dataclass(frozen=True)
 class Dimension:
-    """One table of the report: which stored columns it reads and which column a case lands in."""
+    """One table of the report: the fields it reads and the column a case lands in."""
 
     name: str
-    live: Callable[[], tuple[Any, ...]]
-    tallied: Callable[[], tuple[Any, ...]]
+    fields: tuple[str, ...]
     classify: Callable[..., str]
     columns: Callable[[], list[str]]
     export: Callable[[str], str]
@@ -267,24 +295,21 @@ def _aangifte(aangifte: str | None) -> str:
 DIMENSIONS = (
     Dimension(
         "categorie",
-        lambda: (Case.kind, Case.incident_type),
-        lambda: (StatsTally.kind, StatsTally.incident_type),
+        ("kind", "incident_type"),
         _category,
         lambda: [*_choices(None, "incident_type"), "hulpvraag", UNKNOWN],
         lambda column: MONITOR.get(column, f"overig_{column}"),
     ),
     Dimension(
         "rol",
-        lambda: (Reporter.role,),
-        lambda: (StatsTally.role,),
+        ("role",),
         lambda role: role if role in _roles() else UNKNOWN,
         lambda: [*_roles(), UNKNOWN],
         lambda column: f"rol_{column}",
     ),
     Dimension(
         "kanaal",
-        lambda: (Case.incident_type, Case.platform),
-        lambda: (StatsTally.incident_type, StatsTally.platform),
+        ("incident_type", "platform"),
         _channel,
         lambda: [
             "offline",
@@ -296,24 +321,21 @@ DIMENSIONS = (
     ),
     Dimension(
         "provincie",
-        lambda: (Reporter.municipality,),
-        lambda: (StatsTally.province,),
+        ("place",),
         lambda name: province_of(name) or UNKNOWN,
         lambda: [*_provinces()[1], UNKNOWN],
         lambda column: f"provincie_{slug(column)}",
     ),
     Dimension(
         "aangifte",
-        lambda: (Case.aangifte,),
-        lambda: (StatsTally.aangifte,),
+        ("aangifte",),
         _aangifte,
         lambda: ["gedaan", "niet_gedaan", UNKNOWN],
         lambda column: f"aangifte_{column}",
     ),
     Dimension(
         "steun",
-        lambda: (Case.kind, Case.wants_support),
-        lambda: (StatsTally.kind, StatsTally.wants_support),
+        ("kind", "wants_support"),
         _asked,
         lambda: ["gevraagd", "niet_gevraagd"],
         lambda column: f"steun_{column}",
@@ -370,47 +392,56 @@ class Table:
     counts: list[list[int]]
 
 
-async def _count(session: AsyncSession, period: Period, dimension: Dimension) -> Table:
-    months = period.months
-    columns = dimension.columns()
-    counts = [[0] * len(columns) for _ in months]
-    live = (
-        select(
+async def _scan(
+    session: AsyncSession, period: Period, fields: Sequence[str], tallied: bool
+) -> list[tuple[str, dict[str, Any], int]]:
+    """Cases per month and combination of these fields: (month, {field: value}, count)."""
+    if tallied:
+        source = select(
+            StatsTally.month.label("month"),
+            *(TALLIED[f].label(f) for f in fields),
+            StatsTally.cases.label("n"),
+        ).where(StatsTally.month.in_(period.months))
+    else:
+        source = select(
             _bucket(Case.created_at, period.month_bounds()).label("month"),
-            *(c.label(f"d{n}") for n, c in enumerate(dimension.live())),
+            *(LIVE[f].label(f) for f in fields),
             literal(1).label("n"),
-        )
-        .select_from(Case)
-        .join(Reporter, Reporter.id == Case.reporter_id)
-        .where(
+        ).where(
             Case.purged_at.is_(None), Case.created_at >= period.start, Case.created_at < period.end
         )
-        .subquery()
-    )
-    tallied = (
-        select(
-            StatsTally.month.label("month"),
-            *(c.label(f"d{n}") for n, c in enumerate(dimension.tallied())),
-            StatsTally.cases.label("n"),
-        )
-        .where(StatsTally.month.in_(months))
-        .subquery()
-    )
-    for source in (live, tallied):
-        dims = [source.c[f"d{n}"] for n in range(len(dimension.live()))]
-        rows = await session.execute(
-            select(source.c.month, *dims, func.sum(source.c.n)).group_by(source.c.month, *dims)
-        )
-        for month, *values, n in rows:
-            if month is None:
+        if any(LIVE[f].class_ is Reporter for f in fields):
+            source = source.join(Reporter, Reporter.id == Case.reporter_id)
+    rows = source.subquery()
+    grouped = [rows.c.month, *(rows.c[f] for f in fields)]
+    found = await session.execute(select(*grouped, func.sum(rows.c.n)).group_by(*grouped))
+    return [
+        (month, {f: None if v == "" else v for f, v in zip(fields, values, strict=True)}, int(n))
+        for month, *values, n in found
+        if month is not None
+    ]
+
+
+async def count_tables(session: AsyncSession, period: Period) -> list[Table]:
+    """Every dimension's table of the period, live and erased cases together."""
+    months = period.months
+    tables = [Table(d.name, d.columns(), []) for d in DIMENSIONS]
+    for table in tables:
+        table.counts = [[0] * len(table.columns) for _ in months]
+    scans = [(fields, False) for fields in LIVE_SCANS] + [(tuple(TALLIED), True)]
+    for fields, tallied in scans:
+        rows = await _scan(session, period, fields, tallied)
+        for dimension, table in zip(DIMENSIONS, tables, strict=True):
+            if not set(dimension.fields) <= set(fields):
                 continue
-            value = dimension.classify(*(None if v == "" else v for v in values))
-            if value not in columns:  # a value the catalogue no longer offers
-                columns.append(value)
-                for row in counts:
-                    row.append(0)
-            counts[months.index(month)][columns.index(value)] += int(n)
-    return Table(dimension.name, columns, counts)
+            for month, values, n in rows:
+                value = dimension.classify(*(values[f] for f in dimension.fields))
+                if value not in table.columns:  # a value the catalogue no longer offers
+                    table.columns.append(value)
+                    for row in table.counts:
+                        row.append(0)
+                table.counts[months.index(month)][table.columns.index(value)] += n
+    return tables
 
 
 async def _niet_goed(session: AsyncSession, period: Period) -> list[int]:
@@ -446,63 +477,42 @@ def _minutes(store: Store, later: Any, earlier: Any) -> Any:
     return (func.julianday(later) - func.julianday(earlier)) * 1440.0
 
 
-def _per_case(weeks: Sequence[tuple[str, datetime, datetime]]) -> Any:
-    """One row per case with an escalation in these weeks: when, first reaction, first contact."""
+def _per_case(store: Store, weeks: Sequence[tuple[str, datetime, datetime]]) -> Any:
+    """One row per case escalated in these weeks: its week, minutes to reaction and to contact."""
     event = CaseEvent
+    counted = ("escalated", "reescalated", *TEAM_REACTION)
     grouped = (
         select(
-            event.case_id.label("case_id"),
             func.min(case((event.kind == "escalated", event.at))).label("escalated"),
             func.min(case((event.kind.in_(TEAM_REACTION), event.at))).label("reacted"),
             func.min(case((event.kind.in_(CONTACT), event.at))).label("contacted"),
             func.sum(case((event.kind == "reescalated", 1), else_=0)).label("reescalations"),
         )
-        .where(event.at >= weeks[0][1])
+        .where(event.at >= weeks[0][1], event.kind.in_(counted))
         .group_by(event.case_id)
         .subquery()
     )
+    escalated = grouped.c.escalated
+
+    def after(moment: Any) -> Any:  # an earlier reaction belongs to an earlier escalation
+        return case((moment >= escalated, _minutes(store, moment, escalated)))
+
     return (
         select(
-            _bucket(grouped.c.escalated, weeks).label("week"),
-            grouped.c.escalated,
-            grouped.c.reacted,
-            grouped.c.contacted,
+            _bucket(escalated, weeks).label("week"),
+            after(grouped.c.reacted).label("reaction"),
+            after(grouped.c.contacted).label("contact"),
             grouped.c.reescalations,
         )
-        .where(grouped.c.escalated >= weeks[0][1], grouped.c.escalated < weeks[-1][2])
+        .where(escalated >= weeks[0][1], escalated < weeks[-1][2])
         .subquery()
     )
 
 
-async def _percentiles(
-    session: AsyncSession, store: Store, per_case: Any, moment: str
-) -> dict[str, tuple[float, float]]:
-    """p50 and p90 (nearest rank) of the minutes to `moment`, per week."""
-    minutes = _minutes(store, per_case.c[moment], per_case.c.escalated)
-    ranked = (
-        select(
-            per_case.c.week,
-            minutes.label("minutes"),
-            func.row_number().over(partition_by=per_case.c.week, order_by=minutes).label("rank"),
-            func.count().over(partition_by=per_case.c.week).label("n"),
-        )
-        .where(per_case.c[moment] >= per_case.c.escalated)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(ranked.c.week, ranked.c.rank, ranked.c.n, ranked.c.minutes).where(
-            (ranked.c.rank == (50 * ranked.c.n + 99) / 100)
-            | (ranked.c.rank == (90 * ranked.c.n + 99) / 100)
-        )
-    )
-    found: dict[str, dict[str, float]] = {}
-    for week, rank, n, value in rows:
-        picks = found.setdefault(week, {})
-        if rank == (50 * n + 99) // 100:
-            picks["p50"] = float(value)
-        if rank == (90 * n + 99) // 100:
-            picks["p90"] = float(value)
-    return {week: (p["p50"], p["p90"]) for week, p in found.items()}
+def _nearest_rank(ranked: Any, name: str, percent: int) -> Any:
+    """The value at rank ceil(percent/100 * n) of a week's non-empty values."""
+    position = (percent * ranked.c[f"{name}_n"] + 99) / 100
+    return func.max(case((ranked.c[f"{name}_rank"] == position, ranked.c[name])))
 
 
 async def service_level(
@@ -512,35 +522,46 @@ async def service_level(
     promise: int,
 ) -> list[dict[str, Any]]:
     """Per week: escalations, reactions and contacts (p50/p90 minutes), within the promise."""
-    per_case = _per_case(weeks)
-    reacted = per_case.c.reacted >= per_case.c.escalated
-    in_time = and_(reacted, _minutes(store, per_case.c.reacted, per_case.c.escalated) <= promise)
-    counted = await session.execute(
+    per_case = _per_case(store, weeks)
+    windows = []
+    for name in ("reaction", "contact"):
+        value = per_case.c[name]
+        windows += [
+            func.row_number()
+            .over(partition_by=per_case.c.week, order_by=[value.is_(None), value])
+            .label(f"{name}_rank"),
+            func.count(value).over(partition_by=per_case.c.week).label(f"{name}_n"),
+        ]
+    ranked = select(*per_case.c, *windows).subquery()
+    rows = await session.execute(
         select(
-            per_case.c.week,
+            ranked.c.week,
             func.count(),
-            func.sum(case((reacted, 1), else_=0)),
-            func.sum(case((per_case.c.contacted >= per_case.c.escalated, 1), else_=0)),
-            func.sum(case((in_time, 1), else_=0)),
-            func.sum(per_case.c.reescalations),
-        ).group_by(per_case.c.week)
+            func.count(ranked.c.reaction),
+            func.count(ranked.c.contact),
+            func.sum(case((ranked.c.reaction <= promise, 1), else_=0)),
+            func.sum(ranked.c.reescalations),
+            _nearest_rank(ranked, "reaction", 50),
+            _nearest_rank(ranked, "reaction", 90),
+            _nearest_rank(ranked, "contact", 50),
+            _nearest_rank(ranked, "contact", 90),
+        ).group_by(ranked.c.week)
     )
-    by_week = {row[0]: row[1:] for row in counted}
-    reactions = await _percentiles(session, store, per_case, "reacted")
-    contacts = await _percentiles(session, store, per_case, "contacted")
+    by_week = {row[0]: row[1:] for row in rows}
     result = []
     for label, _, _ in weeks:
-        escalations, reacted_n, contacted_n, within, again = by_week.get(label, (0, 0, 0, 0, 0))
+        found = by_week.get(label, (0, 0, 0, 0, 0, None, None, None, None))
+        escalations, reacted, contacted, within, again, r50, r90, c50, c90 = found
         result.append(
             {
                 "week": label,
                 "escalations": int(escalations),
-                "reacted": int(reacted_n or 0),
-                "reaction_p50_min": _round(reactions.get(label, (None, None))[0]),
-                "reaction_p90_min": _round(reactions.get(label, (None, None))[1]),
-                "contacted": int(contacted_n or 0),
-                "contact_p50_min": _round(contacts.get(label, (None, None))[0]),
-                "contact_p90_min": _round(contacts.get(label, (None, None))[1]),
+                "reacted": int(reacted),
+                "reaction_p50_min": _round(r50),
+                "reaction_p90_min": _round(r90),
+                "contacted": int(contacted),
+                "contact_p50_min": _round(c50),
+                "contact_p90_min": _round(c90),
                 "within_promise": round(int(within or 0) / int(escalations), 3)
                 if escalations
                 else None,
@@ -550,8 +571,8 @@ async def service_level(
     return result
 
 
-def _round(minutes: float | None) -> float | None:
-    return None if minutes is None else round(minutes, 1)
+def _round(minutes: Any) -> float | None:
+    return None if minutes is None else round(float(minutes), 1)
 
 
 async def workload(session: AsyncSession, member: str | None = None) -> dict[str, int]:
@@ -577,6 +598,13 @@ def _shown(count: int, hidden: bool) -> int | str:
     return HIDDEN if hidden else count
 
 
+def _share(part: int | str, whole: int | str) -> float | str:
+    """A share of shown counts; hidden when either is."""
+    if isinstance(part, str) or isinstance(whole, str) or not whole:
+        return HIDDEN
+    return round(part / whole, 3)
+
+
 @dataclass
 class Report:
     """The figures of a period, with what is hidden already applied; ready to print."""
@@ -587,6 +615,7 @@ class Report:
     grand_total: int | str
     tables: dict[str, dict[str, Any]]
     shares: dict[str, list[float | str]]
+    period_shares: dict[str, float | str]
     niet_goed: list[int | str]
     service: list[dict[str, Any]]
     now: dict[str, int]
@@ -603,6 +632,7 @@ class Report:
                 name: dict(zip(self.period.months, values, strict=True))
                 for name, values in self.shares.items()
             },
+            "period_shares": self.period_shares,
             "checkins_niet_goed": dict(zip(self.period.months, self.niet_goed, strict=True)),
             "service": {
                 "promise_minutes": self.promise_minutes,
@@ -646,7 +676,7 @@ class Report:
                 "totaal",
                 self.grand_total,
                 *(self.tables[t]["column_totals"][c] for _, t, c in columns),
-                *("" for _ in SHARES),
+                *(self.period_shares[s] for s, _, _ in SHARES),
             ]
         )
         return out.getvalue()
@@ -734,7 +764,10 @@ def _publish(
 async def report(store: Store, period: Period, promise_minutes: int) -> Report:
     """Every figure of the period, counted in one transaction."""
     async with store.session() as session:
-        tables = [await _count(session, period, d) for d in DIMENSIONS]
+        if store.dialect == "postgresql":
+            # Enough memory to group in a hash table instead of sorting 100,000s of rows on disk.
+            await session.execute(text_sql("SET LOCAL work_mem = '64MB'"))
+        tables = await count_tables(session, period)
         niet_goed = await _niet_goed(session, period)
         service = await service_level(session, store, period.week_bounds(), promise_minutes)
         now = await workload(session)
@@ -742,22 +775,26 @@ async def report(store: Store, period: Period, promise_minutes: int) -> Report:
     hidden, published = _publish(tables, months)
     totals = [sum(row) for row in tables[0].counts]
     shown_totals = [_shown(n, i in hidden.rows) for i, n in enumerate(totals)]
-    shares: dict[str, list[float | str]] = {}
-    for name, table_name, column in SHARES:
-        rows = published[table_name]["rows"]
-        shares[name] = [
-            HIDDEN
-            if isinstance(rows[month][column], str) or isinstance(shown_totals[i], str)
-            else round(int(rows[month][column]) / totals[i], 3)
+    grand_total = _shown(sum(totals), hidden.grand)
+    shares = {
+        name: [
+            _share(published[table]["rows"][month][column], shown_totals[i])
             for i, month in enumerate(months)
         ]
+        for name, table, column in SHARES
+    }
+    period_shares = {
+        name: _share(published[table]["column_totals"][column], grand_total)
+        for name, table, column in SHARES
+    }
     return Report(
         period=period,
         promise_minutes=promise_minutes,
         totals=shown_totals,
-        grand_total=_shown(sum(totals), hidden.grand),
+        grand_total=grand_total,
         tables=published,
         shares=shares,
+        period_shares=period_shares,
         niet_goed=[_shown(n, n < THRESHOLD) for n in niet_goed],
         service=service,
         now=now,
