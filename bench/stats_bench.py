@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import statistics
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from bench import throwaway_postgres
 from bot import stats
 from bot.store import open_store
+from bot.store.models import TALLY_KEY
 
 CASES = 100_000
 REPORTERS = 2_000
@@ -131,18 +132,7 @@ async def _seed(url: str) -> dict[str, int]:
         )
         await connection.copy_records_to_table(
             "stats_tally",
-            columns=[
-                "month",
-                "kind",
-                "incident_type",
-                "role",
-                "province",
-                "platform",
-                "aangifte",
-                "wants_support",
-                "cases",
-                "checkins_niet_goed",
-            ],
+            columns=[*TALLY_KEY, "cases", "checkins_niet_goed"],
             records=[
                 (f"2025-{m:02d}", "incident", t, "", "", "", "", "", rng.randint(1, 9), 0)
                 for m in range(1, 13)
@@ -185,14 +175,9 @@ async def _measure(url: str) -> dict[str, Any]:
 
 
 async def _run() -> dict[str, Any]:
-    from tests.postgres import PostgresMissing, PostgresServer
-
-    if os.environ.get("BENCH_POSTGRES", "1") == "0":
-        return {"skipped": "BENCH_POSTGRES=0"}
-    try:
-        server = PostgresServer.create()
-    except PostgresMissing as missing:
-        return {"skipped": str(missing)}
+    server = throwaway_postgres()
+    if isinstance(server, str):
+        return {"skipped": server}
     try:
         server.start()
         result = await _measure(server.create_database("stats_bench"))

@@ -198,6 +198,19 @@ class Checkin(Base):
     __table_args__ = (Index("uq_checkins_case_number", "case_id", "number", unique=True),)
 
 
+# What one row of the tally counts: cases with these values in this month.
+TALLY_KEY = (
+    "month",
+    "kind",
+    "incident_type",
+    "role",
+    "province",
+    "platform",
+    "aangifte",
+    "wants_support",
+)
+
+
 class StatsTally(Base):
     """Erased cases as numbers only: how many per month and kind, nothing that points to anyone.
 
@@ -219,20 +232,7 @@ class StatsTally(Base):
     cases = Column(Integer, nullable=False)
     checkins_niet_goed = Column(Integer, nullable=False)
 
-    __table_args__ = (
-        Index(
-            "uq_stats_tally",
-            "month",
-            "kind",
-            "incident_type",
-            "role",
-            "province",
-            "platform",
-            "aangifte",
-            "wants_support",
-            unique=True,
-        ),
-    )
+    __table_args__ = (Index("uq_stats_tally", *TALLY_KEY, unique=True),)
 
 
 __all__ = [

@@ -47,7 +47,7 @@ async def _truth(store: Store) -> dict[str, list[list[int]]]:
     """The counts before suppression, straight from the same queries."""
     period = stats.Period.between("2025-01", "2026-06", store.clock.now())
     async with store.session() as session:
-        return {d.name: (await stats._count(session, period, d)).counts for d in stats.DIMENSIONS}
+        return {t.name: t.counts for t in await stats.count_tables(session, period)}
 
 
 def _hidden(found: dict[str, Any]) -> Suppressed:
@@ -95,12 +95,11 @@ async def test_figures_match_a_direct_count_hide_small_cells_and_cannot_be_undon
     assert any(v == "<5" for t in found["tables"].values() for v in t["column_totals"].values())
     truth = await _truth(store)
     assert derivable(_true_tables(found, truth), _hidden(found)) == []
-    for t, (name, table) in enumerate(found["tables"].items()):
+    for name, table in found["tables"].items():
         for i, month in enumerate(found["months"]):
             for j, column in enumerate(table["columns"]):
                 shown = table["rows"][month][column]
                 assert shown == "<5" or shown == truth[name][i][j]
-                assert (t, i, j) not in _hidden(found).cells or truth[name][i][j] >= 0
 
 
 async def test_no_free_text_no_reference_and_no_day_in_any_output(
