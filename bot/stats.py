@@ -250,13 +250,9 @@ TALLIED = {
     "role": StatsTally.role,
     "place": StatsTally.province,
 }
-# Live cases are counted in three scans: the case's own fields together (few combinations), the
-# reporter's role, the reporter's gemeente (many gemeenten: not combined with the rest).
-LIVE_SCANS = (
-    ("kind", "incident_type", "platform", "aangifte", "wants_support"),
-    ("role",),
-    ("place",),
-)
+# Live cases are counted in two scans: the case's own fields together (few combinations), and
+# the reporter's role and gemeente together (at most one combination per reporter).
+LIVE_SCANS = (("kind", "incident_type", "platform", "aangifte", "wants_support"), ("role", "place"))
 
 
 @dataclass(frozen=True)
