@@ -32,8 +32,12 @@ async def test_figures_answer_with_the_service_level_and_send_the_chart_as_png(
 
     assert await desk.team.command(ANNA, "cijfers 2026-01 2026-11") == 200
 
-    answer = desk.team.answer
-    assert answer["response_type"] == "ephemeral"
+    assert desk.team.answer == {
+        "response_type": "ephemeral",
+        "text": "Ik zet de cijfers op een rij. Het antwoord volgt zo.",
+    }
+    [answer] = desk.fake.responses
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
     text = _blocks_text(answer["blocks"])
     assert "Weerbaar in cijfers, 2026-01 t/m 2026-11" in text
     assert "binnen 15 minuten" in text and "2026-W48: 1 naar het team" in text
@@ -62,7 +66,7 @@ async def test_an_outsider_and_a_bad_period_get_an_answer_and_no_chart(
     assert "geen maand" in desk.team.answer["text"]
     await desk.team.command(ANNA, "cijfers 2026-06 2026-01")
     assert "ligt na de eindmaand" in desk.team.answer["text"]
-    assert desk.fake.uploads == []
+    assert desk.fake.uploads == [] and desk.fake.responses == []
 
 
 async def test_the_home_tab_shows_the_load_to_members_and_refuses_outsiders(
@@ -86,3 +90,17 @@ async def test_the_home_tab_shows_the_load_to_members_and_refuses_outsiders(
     assert _blocks_text(theirs["view"]["blocks"]) == (
         "Dit overzicht is alleen voor leden van het ondersteuningskanaal."
     )
+
+
+async def test_when_the_chart_cannot_be_sent_the_asker_hears_it(
+    desk: Desk, reporter: Reporter, clock: FixedClock
+) -> None:
+    await _one_picked_up(desk, reporter, clock)
+    desk.fake.fail_next(5, method="files.getUploadURLExternal")
+
+    assert await desk.team.command(ANNA, "cijfers 2026") == 200
+
+    assert desk.fake.uploads == []
+    figures, failed = desk.fake.responses
+    assert "Weerbaar in cijfers, 2026-01 t/m 2026-12" in _blocks_text(figures["blocks"])
+    assert failed["text"] == "De grafiek kon ik nu niet sturen. Probeer het zo opnieuw."

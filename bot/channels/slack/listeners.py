@@ -304,6 +304,8 @@ class Listeners:
         except stats.PeriodError as error:
             await ack(response_type="ephemeral", text=str(error))
             return
+        # Slack wants an answer within 3 s; counting a large store may take longer.
+        await ack(response_type="ephemeral", text=stats.text("stats_counting"))
         found = await stats.report(self.store, period, self.settings.support_response_minutes)
         months = found.period.months
         lines = [
@@ -314,7 +316,12 @@ class Listeners:
             stats.text("stats_chart_sent"),
         ]
         answer = cards.figures(lines)
-        await ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
+        await respond(
+            text=answer.text,
+            blocks=answer.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
         try:
             png = await asyncio.to_thread(chart.category_chart, found)
             opened = await client.conversations_open(users=user)
