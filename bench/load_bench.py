@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import resource
 import statistics
@@ -35,6 +34,7 @@ from typing import Any, cast
 from aiohttp import web
 from sqlalchemy import func, select
 
+from bench import throwaway_postgres
 from bot import crypto
 from bot.app import App
 from bot.channels.slack import SlackDesk
@@ -381,14 +381,9 @@ async def _measure(url: str, nlu: NLU, knowledge: Knowledge) -> dict[str, Any]:
 
 
 async def _run() -> dict[str, Any]:
-    from tests.postgres import PostgresMissing, PostgresServer
-
-    if os.environ.get("BENCH_POSTGRES", "1") == "0":
-        return {"skipped": "BENCH_POSTGRES=0"}
-    try:
-        server = PostgresServer.create()
-    except PostgresMissing as missing:
-        return {"skipped": str(missing)}
+    server = throwaway_postgres()
+    if isinstance(server, str):
+        return {"skipped": server}
     try:
         nlu: NLU = await load_nlu()
         model = "trained"

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot chat | cases | jobs | run | deadletters | ...`."""
+"""Command line: `python -m bot chat | cases | jobs | run | stats | deadletters | ...`."""
 
 from __future__ import annotations
 
@@ -68,7 +68,39 @@ def _parser() -> argparse.ArgumentParser:
     retention = commands.add_parser("retention", help="remove what has been kept long enough")
     retention.add_argument("action", choices=["run"])
     retention.add_argument("--json", action="store_true")
+    stats = commands.add_parser("stats", help="anonymised figures and the team's service level")
+    shape = stats.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true")
+    shape.add_argument("--csv", action="store_true", help="monthly figures for the Monitor")
+    stats.add_argument("--from", dest="first", metavar="YYYY-MM", help="first month")
+    stats.add_argument("--to", dest="last", metavar="YYYY-MM", help="last month (default: now)")
     return parser
+
+
+async def _stats(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot import stats
+    from bot.clock import SystemClock
+    from bot.store import open_store
+
+    try:
+        period = stats.Period.between(args.first, args.last, SystemClock().now())
+    except stats.PeriodError as error:
+        print(error, file=sys.stderr)
+        return 2
+    store = await open_store(settings.database_url)
+    try:
+        found = await stats.report(store, period, settings.support_response_minutes)
+    finally:
+        await store.close()
+    if args.csv:
+        sys.stdout.write(found.as_csv())
+    elif args.json:
+        print(json.dumps(found.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(found.as_text())
+    return 0
 
 
 def _print(data: Any, as_json: bool) -> None:
@@ -147,6 +179,8 @@ async def _main(args: argparse.Namespace) -> int:
         from bot import admin
 
         return await admin.run(settings, args)
+    if args.command == "stats":
+        return await _stats(settings, args)
     if args.command == "jobs":
         from bot.scheduler import list_jobs
 

@@ -1,10 +1,10 @@
 """A reporter's own data: what is kept and why, export as a file, deletion, and retention.
 
 Deleting or purging a case keeps only what counts anonymously (reference, kind, type, urgency,
-dates, status): its story, place, time, phone number, evidence, timeline details and queued
-messages go, and it moves to the ANONYMOUS reporter so nothing links it to a chat any more.
-Scheduled jobs for the case are removed in the same transaction; jobs that run later for a case
-must still check `is_erased(case)`.
+dates, status) and adds it to the figures' monthly tally (bot.stats): its story, place, time,
+phone number, evidence, timeline details and queued messages go, and it moves to the ANONYMOUS
+reporter so nothing links it to a chat any more. Scheduled jobs for the case are removed in the
+same transaction; jobs that run later for a case must still check `is_erased(case)`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.cases import case_json
 from bot.clock import AMSTERDAM
 from bot.messages import Attachment, Button, Reply
 from bot.settings import Settings
+from bot.stats import tally_erased
 from bot.store import (
     Case,
     CaseEvent,
@@ -218,6 +219,8 @@ async def _erase_case(
 ) -> int:
     """Strip a case to its anonymous counts; returns how many evidence files went."""
     now = store.clock.now()
+    if case.purged_at is None:
+        await tally_erased(store, session, case, case.reporter)
     if deleted:
         case.status = "closed"
         case.closed_reason = DELETED_REASON

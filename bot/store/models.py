@@ -218,6 +218,43 @@ class Checkin(Base):
     __table_args__ = (Index("uq_checkins_case_number", "case_id", "number", unique=True),)
 
 
+# What one row of the tally counts: cases with these values in this month.
+TALLY_KEY = (
+    "month",
+    "kind",
+    "incident_type",
+    "role",
+    "province",
+    "platform",
+    "aangifte",
+    "wants_support",
+)
+
+
+class StatsTally(Base):
+    """Erased cases as numbers only: how many per month and kind, nothing that points to anyone.
+
+    Deleting or purging a case writes here in the same transaction, so the figures keep counting
+    what the case store no longer tells (the reporter's role and province, check-in answers).
+    Unknown values are stored as "" so the unique index can add to an existing row.
+    """
+
+    __tablename__ = "stats_tally"
+    id = Column(Integer, primary_key=True)
+    month = Column(String(7), nullable=False)  # "2026-03", Amsterdam time of the report
+    kind = Column(String(20), nullable=False)
+    incident_type = Column(String(40), nullable=False)
+    role = Column(String(40), nullable=False)
+    province = Column(String(40), nullable=False)
+    platform = Column(String(40), nullable=False)
+    aangifte = Column(String(20), nullable=False)
+    wants_support = Column(String(5), nullable=False)  # "ja" | "nee" | ""
+    cases = Column(Integer, nullable=False)
+    checkins_niet_goed = Column(Integer, nullable=False)
+
+    __table_args__ = (Index("uq_stats_tally", *TALLY_KEY, unique=True),)
+
+
 __all__ = [
     "Checkin",
     "Base",
@@ -230,4 +267,5 @@ __all__ = [
     "OutboxMessage",
     "ReferenceCounter",
     "Reporter",
+    "StatsTally",
 ]

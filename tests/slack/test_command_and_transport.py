@@ -116,11 +116,15 @@ def test_the_manifest_asks_for_what_the_desk_uses() -> None:
         "commands",
         "channels:history",
         "groups:history",
+        "im:write",
+        "files:write",
     } <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/weerbaar"]
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "message.channels",
         "message.groups",
+        "app_home_opened",
     }
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True

@@ -384,7 +384,56 @@ HELP = (
     "• `/weerbaar zaak WB-2026-0001`: één melding met knoppen\n"
     "• `/weerbaar uitnodiging ROL GEMEENTE`: een eenmalige link waarmee een bestuurder zich "
     "verifieert\n"
+    "• `/weerbaar cijfers [periode]`: de cijfers per maand als grafiek en de reactietijd van het "
+    "team, bijvoorbeeld `/weerbaar cijfers 2026-01 2026-06`\n"
     "• `/weerbaar help`: deze uitleg\n"
     "Op de kaart van een melding: *Oppakken*, *Chat starten*, *Afsluiten* en *Dossier*. "
     "Een antwoord in de thread van de kaart gaat naar de melder."
 )
+
+
+def figures(lines: list[str]) -> Card:
+    """The answer to `/weerbaar cijfers`: the service level, line by line."""
+    return Card(lines[0], [section(chunk) for chunk in _chunks(lines)])
+
+
+def _catalog_text(key: str, **values: Any) -> str:
+    from flows import catalog
+
+    return catalog().text(None, key, **values)
+
+
+HOME_WAITING = 5
+
+
+def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict[str, Any]:
+    """The Home tab of a support team member: the load now, who waits longest, this week."""
+    lines = [
+        _catalog_text(
+            "home_waiting_line",
+            ref=case.ref,
+            type=escape(type_text(case)),
+            status=STATUS.get(case.status, case.status),
+            since=when(case.created_at),
+        )
+        for case in waiting[:HOME_WAITING]
+    ] or [_catalog_text("home_nobody_waiting")]
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": _catalog_text("home_title")}},
+        section(_catalog_text("home_load", **load)),
+        {"type": "divider"},
+        section(f"*{_catalog_text('home_waiting_title')}*\n" + "\n".join(lines)),
+        {"type": "divider"},
+        section(
+            f"*{_catalog_text('home_week_title')}*\n"
+            + _catalog_text("home_week_new", new=new)
+            + "\n"
+            + escape(week)
+        ),
+    ]
+    return {"type": "home", "blocks": blocks}
+
+
+def home_notice(key: str) -> dict[str, Any]:
+    """A Home tab with one sentence, for someone who may not see the figures."""
+    return {"type": "home", "blocks": [section(_catalog_text(key))]}

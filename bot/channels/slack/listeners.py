@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -10,9 +11,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot import aftercare, cases, dossier, escalation, invites, relay
+from bot import aftercare, cases, chart, dossier, escalation, invites, relay, stats
 from bot.channels.slack import cards
 from bot.channels.slack.team import Member, Team
 from bot.dialogue import safe_trace
@@ -88,6 +89,7 @@ class Listeners:
         bolt.view("close_case")(tracked(self.on_close_submitted))
         bolt.command("/weerbaar")(tracked(self.on_command))
         bolt.event("message")(tracked(self.on_message))
+        bolt.event("app_home_opened")(tracked(self.on_home))
         bolt.error(self.on_error)
 
     # --- who may act ----------------------------------------------------------------------
@@ -331,10 +333,17 @@ class Listeners:
 
     # --- /weerbaar ------------------------------------------------------------------------
 
-    async def on_command(self, ack: Any, command: dict[str, Any]) -> None:
-        """/weerbaar open | zaak REF | help, answered only to the one who asked."""
+    async def on_command(
+        self, ack: Any, command: dict[str, Any], client: AsyncWebClient, respond: Any
+    ) -> None:
+        """/weerbaar open | zaak REF | cijfers | help, answered only to the one who asked."""
         words = str(command.get("text") or "").split()
         action = words[0].lower() if words else "help"
+        if action == "cijfers":
+            await self._figures(
+                ack, " ".join(words[1:]), str(command.get("user_id")), client, respond
+            )
+            return
         if action == "open" and len(words) == 1:
             answer = await self._open_cases()
         elif action == "zaak" and len(words) == 2:
@@ -345,6 +354,51 @@ class Listeners:
             prefix = "" if action == "help" else "Dat ken ik niet.\n"
             answer = cards.Card(prefix + cards.HELP, [cards.section(prefix + cards.HELP)])
         await ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
+
+    async def _figures(
+        self, ack: Any, period_text: str, user: str, client: AsyncWebClient, respond: Any
+    ) -> None:
+        """/weerbaar cijfers [periode]: service level as the answer, the chart in a direct message."""
+        try:
+            period = stats.Period.parse(period_text, self.store.clock.now())
+        except stats.PeriodError as error:
+            await ack(response_type="ephemeral", text=str(error))
+            return
+        # Slack wants an answer within 3 s; counting a large store may take longer.
+        await ack(response_type="ephemeral", text=stats.text("stats_counting"))
+        found = await stats.report(self.store, period, self.settings.support_response_minutes)
+        months = found.period.months
+        lines = [
+            f"*{stats.text('stats_title', first=months[0], last=months[-1])}*",
+            stats.text("stats_service_title", promise=found.promise_minutes),
+            *(stats.service_line(week) for week in found.service if week["escalations"]),
+            stats.text("stats_now", **found.now),
+            stats.text("stats_chart_sent"),
+        ]
+        answer = cards.figures(lines)
+        await respond(
+            text=answer.text,
+            blocks=answer.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        try:
+            png = await asyncio.to_thread(chart.category_chart, found)
+            opened = await client.conversations_open(users=user)
+            await client.files_upload_v2(
+                channel=opened["channel"]["id"],
+                content=png,
+                filename=f"weerbaar-cijfers-{months[0]}-{months[-1]}.png",
+                title=stats.text("stats_chart_title", first=months[0], last=months[-1]),
+                initial_comment=stats.text("stats_chart_file", first=months[0], last=months[-1]),
+            )
+        except Exception as error:
+            log.warning("could not send the figures chart (%s)", type(error).__name__)
+            await respond(
+                text=stats.text("stats_chart_failed"),
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
     async def _invite(self, words: list[str], user: str) -> cards.Card:
         """/weerbaar uitnodiging ROL GEMEENTE: a single-use verification link."""
@@ -376,6 +430,41 @@ class Listeners:
                 text = f"Geen melding met nummer {cards.escape(ref)}."
                 return cards.Card(text, [cards.section(text)])
             return cards.card(case)
+
+    # --- Home tab -------------------------------------------------------------------------
+
+    async def on_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """The Home tab: drawn anew each time a support channel member opens it."""
+        user = str(event.get("user") or "")
+        if event.get("tab", "home") != "home" or not user:
+            return
+        try:
+            allowed = await self.team.is_member(user)
+        except Exception as error:
+            log.warning("channel membership unknown (%s)", type(error).__name__)
+            view = cards.home_notice("home_unverified")
+        else:
+            view = await self._home(user) if allowed else cards.home_notice("home_refused")
+        await client.views_publish(user_id=user, view=view)
+
+    async def _home(self, user: str) -> dict[str, Any]:
+        now = self.store.clock.now()
+        week = stats.week_of(now)
+        async with self.store.session() as session:
+            load = await stats.workload(session, user)
+            waiting = await session.execute(
+                select(Case)
+                .where(Case.status != "closed", Case.owner.is_(None))
+                .order_by(Case.created_at, Case.id)
+                .limit(cards.HOME_WAITING)
+            )
+            new = await session.execute(select(func.count()).where(Case.created_at >= week[0][1]))
+            [service] = await stats.service_level(
+                session, self.store, week, self.settings.support_response_minutes
+            )
+            return cards.home(
+                load, list(waiting.scalars()), int(new.scalar_one()), stats.service_line(service)
+            )
 
     # --- thread replies -------------------------------------------------------------------
 
