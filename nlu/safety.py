@@ -197,7 +197,7 @@ class Matcher:
         else:
             key = squeeze(token)
             found = set(self.squeezed.get(key, ()))
-            if not found and len(key) >= FUZZY_LENGTH and not token.endswith(PAST_ENDINGS):
+            if not found and len(token) >= FUZZY_LENGTH and not token.endswith(PAST_ENDINGS):
                 for variant in _deletions(key):
                     found |= self.fuzzy.get(variant, set())
         found |= {
