@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from nlu.safety import PAST_ENDINGS, find_danger, is_emergency, load_words, normalise
+from nlu import Parse
+from nlu.safety import (
+    PAST_ENDINGS,
+    find_danger,
+    is_emergency,
+    load_words,
+    needs_112_line,
+    normalise,
+)
 from nlu.training import DATA_DIR, load_training_data
 
 DANGER_NOW = [
@@ -235,3 +244,38 @@ def test_a_past_tense_is_never_read_as_a_typo_of_the_present():
 def test_a_word_people_really_type_is_not_a_typo_of_a_danger_word():
     assert find_danger("ik wil stoppen") is None  # not "stokken"
     assert find_danger("met de woorden ik maak je af") is None  # not "worden"
+
+
+# --- the 112 line on every reply to an incident that may be going on -------------------------
+
+NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "intent, fallback",
+    [("report_incident", False), ("out_of_scope", False), ("find_protocol", True), ("help", False)],
+)
+@pytest.mark.parametrize(
+    "when, line",
+    [
+        ("", True),
+        ("net ", True),
+        ("vanochtend ", True),
+        ("twee uur geleden ", True),
+        ("gisteravond ", False),
+        ("vorige week ", False),
+        ("op 2 maart ", False),
+    ],
+)
+def test_the_112_line_goes_on_a_reply_to_an_incident_not_clearly_past(intent, fallback, when, line):
+    parse = Parse(f"{when}sloeg hij me met een stok", intent, 0.5, (), (), "classifier", fallback)
+    assert needs_112_line(parse, NOW) is line
+
+
+def test_no_112_line_without_an_incident_unless_the_classifier_hears_danger():
+    assert not needs_112_line(
+        Parse("ik wil iets melden", "report_incident", 0.9, (), (), "classifier", False), NOW
+    )
+    assert needs_112_line(
+        Parse("zo snel als het kan", "emergency", 0.2, (), (), "classifier", True), NOW
+    )
