@@ -92,7 +92,6 @@ RULES: tuple[Rule, ...] = (
     _rule("presence", "shout", "other", any_of=PRESENT, online=True),
     _rule("fear", "fear", any_of="presence attack place here now follow", duration=True),
 )
-ALWAYS = frozenset({"past", "past_verb", "gone", "hypothetical", "negation"})
 # Present-tense verbs of danger: a past-tense verb elsewhere in the sentence does not make it
 # a story ("ik kwam thuis en er staat een man in de tuin").
 PRESENT_DANGER = frozenset({"presence", "attack", "burning", "intrude"})
@@ -181,11 +180,11 @@ class Matcher:
         self.compound_ends = {
             entry[0] for name in words.compounds for entry in words.classes[name] if len(entry) == 1
         }
-        # Longest phrases first, so "ik durf niet" is fear before "niet" is a negation.
-        self.entries = sorted(
-            ((entry, name) for name, entries in words.classes.items() for entry in entries),
-            key=lambda pair: -len(pair[0]),
-        )
+        # Entries by their first word; the longest are tried first (see `tag`).
+        self.starting: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for name, entries in words.classes.items():
+            for entry in entries:
+                self.starting.setdefault(entry[0], []).append((entry, name))
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019  (one matcher per process)
     def same(self, token: str) -> frozenset[str]:
@@ -210,24 +209,27 @@ class Matcher:
         tags: list[set[str]] = [set() for _ in tokens]
         claimed = [False] * len(tokens)
         negations = {e[0] for e in self.words.classes["negation"]}
-        for entry, name in self.entries:
-            size = len(entry)
-            for start in range(len(tokens) - size + 1):
-                span = range(start, start + size)
-                if size > 1 and any(claimed[i] for i in span):
-                    continue
-                if all(
-                    (word == WILDCARD and not self.same(tokens[i]) & negations)
-                    or word in self.same(tokens[i])
-                    for word, i in zip(entry, span, strict=True)
-                ):
-                    if size > 1:
-                        # The phrase counts once, at its first word.
-                        for i in span:
-                            tags[i] = {name} if i == start else set()
-                            claimed[i] = True
-                    elif not claimed[start]:
-                        tags[start].add(name)
+        found = []
+        for start, token in enumerate(tokens):
+            for first in self.same(token):
+                for entry, name in self.starting.get(first, ()):
+                    span = range(start, start + len(entry))
+                    if span.stop <= len(tokens) and all(
+                        (word == WILDCARD and not self.same(tokens[i]) & negations)
+                        or word in self.same(tokens[i])
+                        for word, i in zip(entry[1:], span[1:], strict=True)
+                    ):
+                        found.append((span, name))
+        # Longest phrases first, so "ik durf niet" is fear before "niet" is a negation.
+        for span, name in sorted(found, key=lambda match: -len(match[0])):
+            if len(span) == 1:
+                if not claimed[span.start]:
+                    tags[span.start].add(name)
+            elif not any(claimed[i] for i in span):
+                # The phrase counts once, at its first word.
+                for i in span:
+                    tags[i] = {name} if i == span.start else set()
+                    claimed[i] = True
         return tags
 
 
