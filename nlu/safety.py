@@ -29,6 +29,7 @@ WORDS_FILE = Path(__file__).with_name("safety_words.yml")
 # one letter is all that lies between "gooien" and "gooiden".
 PAST_ENDINGS = ("de", "te", "den", "ten")
 FUZZY_LENGTH = 5
+SUBSTITUTION_LENGTH = 7
 WILDCARD = "*"
 
 
@@ -152,6 +153,20 @@ def _deletions(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+def _one_typo(typed: str, word: str) -> bool:
+    """One letter too many, too few, two swapped, or (in a long word) one wrong letter.
+
+    A wrong letter in a short word is too often another word ("kamer" is not "hamer").
+    """
+    if len(typed) != len(word):
+        return True  # the deletion index only pairs words one letter apart
+    diff = [i for i in range(len(word)) if typed[i] != word[i]]
+    if len(diff) == 2:
+        first, second = diff
+        return second == first + 1 and (typed[first], typed[second]) == (word[second], word[first])
+    return len(diff) == 1 and len(word) >= SUBSTITUTION_LENGTH
+
+
 def known_words(data_dir: Path) -> frozenset[str]:
     """Every word of the NLU training data: a word people type is not a typo of another."""
     words: set[str] = set()
@@ -198,7 +213,11 @@ class Matcher:
             found = set(self.squeezed.get(key, ()))
             if not found and len(token) >= FUZZY_LENGTH and not token.endswith(PAST_ENDINGS):
                 for variant in _deletions(key):
-                    found |= self.fuzzy.get(variant, set())
+                    found |= {
+                        word
+                        for word in self.fuzzy.get(variant, ())
+                        if _one_typo(key, squeeze(word))
+                    }
         found |= {
             end for end in self.compound_ends if len(token) >= len(end) + 3 and token.endswith(end)
         }

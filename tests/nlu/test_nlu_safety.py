@@ -244,6 +244,7 @@ def test_a_past_tense_is_never_read_as_a_typo_of_the_present():
 def test_a_word_people_really_type_is_not_a_typo_of_a_danger_word():
     assert find_danger("ik wil stoppen") is None  # not "stokken"
     assert find_danger("met de woorden ik maak je af") is None  # not "worden"
+    assert find_danger("in de raadszaal van het gemeentehuis, kamer 12") is None  # not "hamer"
 
 
 # --- the 112 line on every reply to an incident that may be going on -------------------------
