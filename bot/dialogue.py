@@ -23,6 +23,7 @@ from flows.engine import DialogueState, Engine, TurnContext
 from flows.validators import Valid, interpret, normalise
 from knowledge import Knowledge
 from nlu import NLU
+from nlu.safety import needs_112_line
 
 log = logging.getLogger("weerbaar.dialogue")
 
@@ -188,6 +189,8 @@ class Dialogue:
                     await self._drop_flows(ctx)
                     ctx.say(self.text("draft_expired"))
                 await self._route(ctx)
+                if parse is not None and needs_112_line(parse, ctx.now):
+                    self._112_first(ctx)
                 offered = [b for r in ctx.replies for b in r.buttons]
                 state.offered = [{"label": b.label, "payload": b.payload} for b in offered]
                 await self.store.touch(turn.session, turn.conversation, state.to_json())
@@ -219,6 +222,16 @@ class Dialogue:
             (time.perf_counter() - started) * 1000,
         )
         return ctx.replies
+
+    def _112_first(self, ctx: TurnContext) -> None:
+        """The second line of defence: the first line of the reply says 112."""
+        if ctx.replies and "112" in ctx.replies[0].text.splitlines()[0]:
+            return
+        line = self.text("emergency_line")
+        if ctx.replies:
+            ctx.replies[0] = replace(ctx.replies[0], text=f"{line}\n{ctx.replies[0].text}")
+        else:
+            ctx.say(line)
 
     # --- routing -------------------------------------------------------------------------
 

@@ -146,6 +146,12 @@ def find_when(text: str, now: datetime) -> When | None:
     return None
 
 
+def clearly_past(text: str, now: datetime) -> bool:
+    """Whether `text` names a time before today ("gisteravond", "vorige week"), not now or today."""
+    when = find_when(text, now)
+    return when is not None and when.moment.date() < _local(now).date()
+
+
 @dataclass(frozen=True)
 class _Day:
     """Candidate days for a day expression, preferred first."""

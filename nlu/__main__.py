@@ -1,4 +1,4 @@
-"""Command line: python -m nlu train | parse "tekst" | evaluate FILE.yml [--json]."""
+"""Command line: python -m nlu train | parse "tekst" | evaluate FILE.yml [--json] [--by-source]."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from nlu import NLU, NLUUnavailable, load_nlu
+from nlu.evaluation import LAYERS, evaluate
 from nlu.training import ensure_model
 
 
@@ -23,6 +24,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     evaluate = commands.add_parser("evaluate", help="score a Rasa-format NLU file")
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument(
+        "--by-source", action="store_true", help="also say which layer put 112 first"
+    )
     for command in (parse, evaluate):
         command.add_argument("--remote", metavar="URL", help="use a Rasa server instead")
     return parser.parse_args(argv)
@@ -47,6 +51,14 @@ def _table(report: dict) -> str:
             f"{row['support']:>4}"
         )
     lines.append(f"accuracy {report['accuracy']:.3f}  macro-F1 {report['macro_f1']:.3f}")
+    if "by_source" in report:
+        sources = report["by_source"]
+        lines.append(f"\n112 first, by layer {'':<6} " + " ".join(f"{n:>10}" for n in LAYERS))
+        for kind in ("emergency", "other"):
+            row = sources[kind]
+            counts = " ".join(f"{row[name]:>10}" for name in LAYERS)
+            lines.append(f"{kind:<16} n={row['support']:<6} {counts}")
+        lines.extend(f"missed: {text}" for text in sources["missed"])
     return "\n".join(lines)
 
 
@@ -62,9 +74,7 @@ async def _run(args: argparse.Namespace) -> int:
     if not args.file.exists():
         print(f"Bestand niet gevonden / file not found: {args.file}", file=sys.stderr)
         return 2
-    from nlu.evaluation import evaluate
-
-    report = await evaluate(nlu, args.file)
+    report = await evaluate(nlu, args.file, sources=args.by_source)
     print(json.dumps(report, ensure_ascii=False) if args.json else _table(report))
     return 0
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from nlu import NLU, Parse
+from nlu.safety import needs_112_line
+
+# Who puts "bel 112" first in the bot's reply: the safety net or the classifier (the emergency
+# answer), the dialogue (the 112 line before another answer), or nobody.
+LAYERS = ("safety_net", "classifier", "dialogue", "none")
 
 
 def load_examples(path: Path) -> list[tuple[str, str, frozenset[tuple[str, str]]]]:
@@ -49,8 +56,43 @@ def score(expected: list[str], predicted: list[str]) -> dict:
     }
 
 
-async def evaluate(nlu: NLU, path: Path) -> dict:
-    """Score `nlu` (classifier, safety net and fallback together) on the file at `path`."""
+def layer(parse: Parse, now: datetime) -> str:
+    """Which layer puts 112 first in the reply to this message (one of LAYERS)."""
+    if decision(parse) == "emergency":
+        return parse.source
+    return "dialogue" if needs_112_line(parse, now) else "none"
+
+
+def by_source(expected: list[str], parses: list[Parse], now: datetime) -> dict:
+    """Per layer, how many emergencies it caught and how many other messages it answered
+    with 112; the emergencies no layer caught are listed."""
+    counts = {"emergency": Counter[str](), "other": Counter[str]()}
+    missed = []
+    for intent, parse in zip(expected, parses, strict=True):
+        kind = "emergency" if intent == "emergency" else "other"
+        caught = layer(parse, now)
+        counts[kind][caught] += 1
+        if kind == "emergency" and caught == "none":
+            missed.append(parse.text)
+    report: dict = {
+        kind: {"support": sum(counter.values()), **{name: counter[name] for name in LAYERS}}
+        for kind, counter in counts.items()
+    }
+    report["missed"] = missed
+    return report
+
+
+async def evaluate(
+    nlu: NLU, path: Path, *, sources: bool = False, now: datetime | None = None
+) -> dict:
+    """Score `nlu` (classifier, safety net and fallback together) on the file at `path`.
+
+    With `sources` the report also says which layer put 112 first (`by_source`).
+    """
     examples = load_examples(path)
+    expected = [intent for _, intent, _ in examples]
     parses = [await nlu.parse(text) for text, _, _ in examples]
-    return score([intent for _, intent, _ in examples], [decision(p) for p in parses])
+    report = score(expected, [decision(p) for p in parses])
+    if sources:
+        report["by_source"] = by_source(expected, parses, now or datetime.now(timezone.utc))
+    return report

@@ -145,3 +145,34 @@ def test_bad_lines_are_refused_in_dutch(raw: bytes, message: str) -> None:
 def test_plain_text_and_user_override() -> None:
     assert read_line(b"hallo", "local:x").text == "hallo"
     assert read_line(b'{"text": "hoi", "user": "bert"}', "local:x").user == "local:bert"
+
+
+# Ongoing danger in everyday words, some that the safety net catches and some only the
+# dialogue's 112 line does (the classifier hears a report or a question).
+DANGER_NOW = [
+    "er klimmen mensen over het hek",
+    "ze slaan op dit moment mijn auto kapot",
+    "hij dreigde me met zijn mes",
+    "ik durf niet open te doen, hij blijft aanbellen",
+    "help!!!",
+]
+
+
+@pytest.mark.slow
+def test_ongoing_danger_gets_112_in_the_first_reply_line_fresh_and_mid_report(tmp_path: Path):
+    lines = [json.dumps({"text": "/melden", "user": "control"})]
+    for n, text in enumerate(DANGER_NOW):
+        lines.append(json.dumps({"text": text, "user": f"fresh-{n}"}))
+        lines.append(json.dumps({"text": "/melden", "user": f"mid-{n}"}))
+        lines.append(json.dumps({"text": text, "user": f"mid-{n}"}))
+    lines.append(json.dumps({"text": "vorige week kreeg ik een dreigbrief thuis", "user": "calm"}))
+    out = [o for o in _chat(tmp_path, "\n".join(lines).encode() + b"\n") if o.get("to") == "user"]
+    by_user: dict[str, list[str]] = {}
+    for o in out:
+        by_user.setdefault(o["user"], []).append(o["text"])
+    started = len(by_user["control"])  # replies to /melden before the message itself
+    for n, text in enumerate(DANGER_NOW):
+        assert "112" in by_user[f"fresh-{n}"][0].splitlines()[0], text
+        assert "112" not in by_user[f"mid-{n}"][0].splitlines()[0]
+        assert "112" in by_user[f"mid-{n}"][started].splitlines()[0], text
+    assert "112" not in by_user["calm"][0].splitlines()[0]
