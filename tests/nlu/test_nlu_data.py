@@ -13,6 +13,10 @@ from nlu import ENTITY_VALUES, INTENTS
 from nlu.training import DATA_DIR, load_training_data
 
 HELDOUT = Path(__file__).with_name("heldout.yml")
+# Written the way people type on a phone: short commands, negations, English, acronyms, typos.
+PHONE = Path(__file__).with_name("heldout_phone.yml")
+# Every Rasa file beside this test is a held-out set: none of it may be trained on.
+HELDOUT_FILES = sorted(Path(__file__).parent.glob("*.yml"))
 
 TASK_INTENTS = {
     "report_incident",
@@ -38,8 +42,17 @@ def heldout():
     return _load(HELDOUT)
 
 
+def phone():
+    return _load(PHONE)
+
+
 def _normal(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def _words(text: str) -> str:
+    """The text without case, punctuation or extra spaces: "Hoi :)" and "hoi" are one sentence."""
+    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())
 
 
 def test_training_data_has_exactly_the_contract_intents_with_enough_examples():
@@ -49,13 +62,18 @@ def test_training_data_has_exactly_the_contract_intents_with_enough_examples():
         assert count >= (40 if intent in TASK_INTENTS else 20), intent
 
 
-def test_heldout_has_every_intent_at_least_ten_times():
-    counts = Counter(m.get("intent") for m in heldout().intent_examples)
+@pytest.mark.parametrize("data", [heldout, phone], ids=["heldout", "phone"])
+def test_heldout_has_every_intent_at_least_ten_times(data):
+    counts = Counter(m.get("intent") for m in data().intent_examples)
     assert set(counts) == set(INTENTS)
     assert min(counts.values()) >= 10
 
 
-@pytest.mark.parametrize("data", [training, heldout], ids=["training", "heldout"])
+def test_phone_set_has_at_least_200_messages():
+    assert len(phone().intent_examples) >= 200
+
+
+@pytest.mark.parametrize("data", [training, heldout, phone], ids=["training", "heldout", "phone"])
 def test_no_example_appears_twice(data):
     counts = Counter(_normal(m.get("text")) for m in data().intent_examples)
     assert [text for text, n in counts.items() if n > 1] == []
@@ -70,14 +88,24 @@ def test_rasa_validator_finds_no_example_in_two_intents():
     assert validator.verify_example_repetition_in_intents(ignore_warnings=False)
 
 
-def test_no_heldout_sentence_is_a_training_sentence():
-    trained = {_normal(m.get("text")) for m in training().intent_examples}
+def test_every_heldout_file_beside_the_tests_is_checked():
+    assert {HELDOUT, PHONE} <= set(HELDOUT_FILES)
+
+
+@pytest.mark.parametrize("path", HELDOUT_FILES, ids=[p.name for p in HELDOUT_FILES])
+def test_no_heldout_sentence_appears_in_the_training_data(path):
+    data = training()
+    seen = (
+        {_words(m.get("text")) for m in data.intent_examples}
+        | {_words(e) for table in data.lookup_tables for e in table["elements"]}
+        | {_words(text) for text in data.entity_synonyms}
+    )
     assert [
-        m.get("text") for m in heldout().intent_examples if _normal(m.get("text")) in trained
+        m.get("text") for m in _load(path).intent_examples if _words(m.get("text")) in seen
     ] == []
 
 
-@pytest.mark.parametrize("data", [training, heldout], ids=["training", "heldout"])
+@pytest.mark.parametrize("data", [training, heldout, phone], ids=["training", "heldout", "phone"])
 def test_annotated_entities_use_contract_names_and_canonical_values(data):
     wrong = [
         (m.get("text"), e["entity"], e["value"])

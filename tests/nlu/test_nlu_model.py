@@ -18,6 +18,15 @@ from nlu.training import ROOT, model_file
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.parametrize("name", ["heldout.yml", "heldout_phone.yml"])
+async def test_both_heldout_sets_pass_the_gate(nlu, name):
+    # The stricter macro-F1 floor and the emergency recall of heldout.yml are checked in
+    # test_nlu_adversarial.py.
+    report = await evaluate(nlu, Path(__file__).with_name(name))
+    assert report["accuracy"] >= 0.92, report
+    assert report["macro_f1"] >= 0.92, report
+
+
 @pytest.mark.parametrize("command", ["/start", "/help", "/stop", "/start@WeerbaarBot"])
 async def test_a_command_is_never_parsed_as_an_intent_payload(nlu, command):
     parse = await nlu.parse(command)
