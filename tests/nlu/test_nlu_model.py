@@ -12,7 +12,7 @@ import pytest
 
 from nlu import ENTITY_VALUES, INTENTS, NLUUnavailable, load_nlu
 from nlu.__main__ import main
-from nlu.evaluation import LAYERS
+from nlu.evaluation import LAYERS, evaluate
 from nlu.training import ROOT, model_file
 
 pytestmark = pytest.mark.slow
