@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from telegram import Update
 
@@ -224,3 +225,38 @@ async def test_a_long_message_is_split_at_paragraphs_with_buttons_on_the_last_pa
     assert all(p.text.endswith(".") for p in parts)
     assert "\n\n".join(p.text for p in parts) == text
     assert [bool(p.buttons) for p in parts] == [False, False, True]
+
+
+async def test_danger_during_a_store_outage_gets_112_at_once_and_is_answered_after(
+    fake: FakeTelegram, make_app: Callable[..., App], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    channel = TelegramChannel(make_app(), poll_timeout=1, retry_interval=0.02)
+    real_turn = channel._turn
+    store_away = True
+
+    async def turn(update: Update) -> None:
+        if store_away:
+            raise OSError("connection refused")
+        await real_turn(update)
+
+    async def reachable(store: Store) -> bool:
+        return not store_away
+
+    channel._turn = turn  # type: ignore[method-assign]
+    monkeypatch.setattr("bot.channels.telegram.channel.reachable", reachable)
+    emergency = channel.app.dialogue.text("emergency")
+    await channel.start()
+    try:
+        await fake.send_text(5151, "er staat een man met een mes voor mijn deur")
+        await fake.send_text(5252, "vorige week kreeg ik een nare brief")
+        await eventually(lambda: fake.texts(5151) == [emergency], timeout=10)
+        assert fake.texts(5252) == []  # a calm story waits for the store, with no 112 answer
+        store_away = False
+        await eventually(lambda: len(fake.texts(5151)) > 1 and fake.texts(5252), timeout=20)
+    finally:
+        await channel.stop()
+    # Told at once while the store was away; the turn itself is answered once it is back,
+    # with its offers (so the 112 answer comes once more, as part of that answer).
+    texts = fake.texts(5151)
+    assert texts[0] == emergency and texts.count(emergency) == 2
+    assert any("Ondersteuningsteam" in text for text in texts[1:])

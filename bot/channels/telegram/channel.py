@@ -59,6 +59,7 @@ from bot.messages import Attachment, Incoming
 from bot.outage import reachable, unavailable
 from bot.outbox import DeliveryFailed, deliver_due
 from bot.settings import Settings
+from nlu.safety import is_emergency
 
 # Opt in to PTB's coming behaviour (time periods as timedelta) instead of a deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -120,12 +121,20 @@ def _seconds(period: int | float | timedelta) -> float:
     return period.total_seconds() if isinstance(period, timedelta) else float(period)
 
 
+def _says_danger(update: Update) -> bool:
+    """Whether the update's words may describe danger now (the rules, no store, no service)."""
+    message = update.effective_message
+    words = (message.text or message.caption or "") if message is not None else ""
+    return bool(words) and is_emergency(words)
+
+
 class Outage:
     """Since when the store has been away, and which chats were told (once per outage)."""
 
     def __init__(self) -> None:
         self.since: float | None = None
         self.told: set[int] = set()
+        self.danger_told: set[int] = set()  # updates whose danger got the 112 answer at once
 
     def lasting(self) -> float:
         """Note the outage; how many seconds it has lasted."""
@@ -137,6 +146,7 @@ class Outage:
     def over(self) -> None:
         self.since = None
         self.told.clear()
+        self.danger_told.clear()
 
 
 class TelegramChannel:
@@ -376,6 +386,8 @@ class TelegramChannel:
         if (unavailable(error) and not others_went_on) or not await reachable(self.store):
             lasted = self.outage.lasting()
             log.warning("telegram update %s waits for the store (%s)", update.update_id, where)
+            if update_id not in self.outage.danger_told and _says_danger(update):
+                await self._tell_danger(chat.id, update_id)
             if lasted >= OUTAGE_NOTICE_AFTER and chat.id not in self.outage.told:
                 await self._tell_outage(chat.id)
             return True
@@ -405,6 +417,15 @@ class TelegramChannel:
         )
         await self._deliver(user_key(chat.id))
         return False
+
+    async def _tell_danger(self, chat_id: int, update_id: int) -> None:
+        """Danger gets 112 at once, straight from Telegram, even while the store is away."""
+        try:
+            await self.bot.send_message(chat_id, self.app.dialogue.text("emergency"))
+        except TelegramError as error:
+            log.info("emergency answer not sent during outage: %s", type(error).__name__)
+            return
+        self.outage.danger_told.add(update_id)
 
     async def _tell_outage(self, chat_id: int) -> None:
         """Straight to Telegram, not through the store that is away: once per outage."""
