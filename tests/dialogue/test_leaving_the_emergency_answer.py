@@ -35,7 +35,7 @@ async def test_the_112_answer_offers_three_ways_on(chat: Chat) -> None:
 async def test_alerting_the_team_sends_what_was_said(chat: Chat, store: Store) -> None:
     await chat.send(DANGER)
     await chat.press("Ondersteuningsteam waarschuwen")
-    assert "Ik heb het Ondersteuningsteam Weerbaar Bestuur gewaarschuwd" in chat.text
+    assert "onderweg naar het Ondersteuningsteam Weerbaar Bestuur" in chat.text
     (case,) = await _cases(store)
     assert (case.kind, case.urgency, case.story) == ("support", "urgent", DANGER)
     assert case.waiting_since is not None
@@ -51,10 +51,11 @@ async def test_it_is_over_starts_the_report_with_the_message_as_its_story(
     await chat.send(DANGER)
     await chat.press("Het is voorbij, ik wil het melden")
     assert "Vertel in je eigen woorden" not in chat.text
+    assert chat.last == "Is er nog iets dat je wilt vertellen?"
+    await chat.press("Nee, dat was het")
     assert chat.last == "Wat voor incident was het?"
     await chat.press("Bedreiging of intimidatie")
-    await chat.press("Vandaag")
-    await chat.send("Thuis")
+    await chat.press("Vandaag")  # the place ("voor de deur") was in the story
     await chat.press("Ikzelf")
     await chat.press("Geen bewijs / klaar")
     await chat.press("Al gedaan")
@@ -85,13 +86,13 @@ async def test_asking_for_a_call_in_the_middle_of_a_report_keeps_the_draft(
     assert chat.last == "Ben je nu in direct gevaar?"
     await chat.press("Nee")
     await chat.press("Chatten via deze chat")
-    assert "gewaarschuwd" in chat.text
+    assert "onderweg naar het Ondersteuningsteam" in chat.text
     assert chat.replies[-2].text == "We gaan verder waar we waren."
     (case,) = await _cases(store)
     assert case.story is not None and case.story.startswith("Er is vanmiddag op het gemeentehuis")
 
     await chat.send("/hulp")  # asked again: the team already has it, nothing is dropped
-    assert chat.text.startswith("Het Ondersteuningsteam is al gewaarschuwd.")
+    assert chat.text.startswith("Je hulpvraag loopt al")
     assert len(await _cases(store)) == 1
     assert chat.replies[-2].text == "We gaan verder waar we waren."
 

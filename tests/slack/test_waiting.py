@@ -133,7 +133,7 @@ async def test_commands_work_while_waiting_and_hulp_does_not_raise_a_second_case
     ref = await reporter.ask_for_support()
     await _card(desk, ref)
     again = await reporter.say("/hulp")
-    assert again.startswith("Het Ondersteuningsteam is al gewaarschuwd.")
+    assert again.startswith("Je hulpvraag loopt al")
     assert ref in again
     await reporter.say("/start")
     assert "Incident melden" in [b.label for r in reporter.replies for b in r.buttons]
@@ -147,18 +147,16 @@ async def test_help_in_the_middle_of_a_report_escalates_the_draft_then_the_repor
 ) -> None:
     await reporter.say("/melden")
     await reporter.say("Gisteravond is bij mijn huis een ruit ingegooid met een steen.")
-    assert "Waar gebeurde het?" in reporter.text
+    assert "Is er nog iets dat je wilt vertellen?" in reporter.text
 
     assert "Ben je nu in direct gevaar?" in await reporter.say("kan iemand me bellen?")
     await reporter.press("Nee")
     await reporter.press("Bel me")
     await reporter.press("Ja")
     escalated = await reporter.say("06 12345678")
-    assert "Ik heb het Ondersteuningsteam Weerbaar Bestuur gewaarschuwd" in escalated
+    assert "onderweg naar het Ondersteuningsteam Weerbaar Bestuur" in escalated
     assert "Wat je al over het incident vertelde, heeft het team ook gekregen." in escalated
-    assert escalated.endswith(
-        "Waar gebeurde het? Bijvoorbeeld thuis, op het gemeentehuis, of de naam van de gemeente."
-    )
+    assert escalated.endswith("Is er nog iets dat je wilt vertellen?")
     async with desk.store.session() as session:
         (support,) = list(await desk.store.cases(session))
     ref = support.ref
@@ -174,14 +172,14 @@ async def test_help_in_the_middle_of_a_report_escalates_the_draft_then_the_repor
     assert support.occurred_text in fields and support.occurred_text in escalation["text"]
     assert "ruit ingegooid met een steen" in _summary(card.blocks)
 
-    # A photo while the report asks where: it is not evidence of that step, so it goes to the team.
+    # A photo while the report asks for more of the story: not evidence of that step, so it goes
+    # to the team.
     photo = await reporter.dialogue.handle(
         Incoming(reporter.user, attachments=(Attachment("photo", PHOTO, "image/jpeg"),))
     )
     assert photo[0].text.startswith("Doorgestuurd naar het Ondersteuningsteam: foto")
-    assert photo[-1].text.startswith("Waar gebeurde het?")
-    await reporter.say("Thuis in Heiloo")
-    await reporter.press("Ikzelf")
+    assert photo[-1].text.startswith("Is er nog iets dat je wilt vertellen?")
+    await reporter.press("Nee, dat was het")  # place and target were in the story
     await reporter.press("Geen bewijs / klaar")
     await reporter.press("Ga ik doen")
     await reporter.press("Ja")
