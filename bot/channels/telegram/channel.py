@@ -386,10 +386,13 @@ class TelegramChannel:
         if (unavailable(error) and not others_went_on) or not await reachable(self.store):
             lasted = self.outage.lasting()
             log.warning("telegram update %s waits for the store (%s)", update.update_id, where)
+            # Danger gets 112 at once; everyone hears, once per outage, that it will be answered.
             if update_id not in self.outage.danger_told and _says_danger(update):
-                await self._tell_danger(chat.id, update_id)
+                if await self._tell_directly(chat.id, "emergency"):
+                    self.outage.danger_told.add(update_id)
             if lasted >= OUTAGE_NOTICE_AFTER and chat.id not in self.outage.told:
-                await self._tell_outage(chat.id)
+                if await self._tell_directly(chat.id, "outage"):
+                    self.outage.told.add(chat.id)
             return True
         self.outage.over()
         self._own_failures[update_id] += 1
@@ -418,23 +421,14 @@ class TelegramChannel:
         await self._deliver(user_key(chat.id))
         return False
 
-    async def _tell_danger(self, chat_id: int, update_id: int) -> None:
-        """Danger gets 112 at once, straight from Telegram, even while the store is away."""
+    async def _tell_directly(self, chat_id: int, key: str) -> bool:
+        """Straight to Telegram, not through the store that may be away; True when it went out."""
         try:
-            await self.bot.send_message(chat_id, self.app.dialogue.text("emergency"))
+            await self.bot.send_message(chat_id, self.app.dialogue.text(key))
         except TelegramError as error:
-            log.info("emergency answer not sent during outage: %s", type(error).__name__)
-            return
-        self.outage.danger_told.add(update_id)
-
-    async def _tell_outage(self, chat_id: int) -> None:
-        """Straight to Telegram, not through the store that is away: once per outage."""
-        try:
-            await self.bot.send_message(chat_id, self.app.dialogue.text("outage"))
-        except TelegramError as error:
-            log.info("outage notice not sent: %s", type(error).__name__)
-            return
-        self.outage.told.add(chat_id)
+            log.info("%s not sent while the store is away: %s", key, type(error).__name__)
+            return False
+        return True
 
     async def _turn(self, update: Update) -> None:
         """One update of one chat: to the core, then deliver what it queued."""
