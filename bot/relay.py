@@ -138,6 +138,9 @@ def status(ctx: TurnContext, case: Case) -> str:
         if waited == 1
         else text("waited_minutes", minutes=waited)
     )
+    if ctx.settings.slack_bot_token and case.slack_ts is None:
+        # The card is not in Slack yet: the team does not have it, so say so.
+        return text("waiting_status_on_its_way", ref=case.ref, waited=how_long)
     owner = (case.owner or "").split(" ", 1)[0]
     if case.status == "in_contact":
         return text("waiting_status_contact", owner=owner, ref=case.ref)

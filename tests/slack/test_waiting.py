@@ -75,6 +75,17 @@ async def test_after_an_alert_every_message_and_a_photo_reach_the_thread_before_
     assert (kind, sha) == ("photo", digest)
 
 
+async def test_before_the_card_is_in_slack_the_status_says_the_request_is_on_its_way(
+    desk: Desk, reporter: Reporter
+) -> None:
+    ref = await reporter.ask_for_support()
+    status = await reporter.say("hoe lang duurt het nog?")
+    assert status.startswith(f"Je hulpvraag {ref} is onderweg naar het Ondersteuningsteam")
+    assert "opgepakt" not in status and "gewaarschuwd" not in status
+    await _card(desk, ref)
+    assert "staat bij het Ondersteuningsteam" in await reporter.say("hoe lang duurt het nog?")
+
+
 async def test_a_status_question_gets_the_real_status(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
