@@ -428,7 +428,6 @@ def read_entry(path: Path, kind: str, allow: AllowList, name: str | None = None)
         topics=topics,
         sources=sources,
         reviewed=reviewed,
-        link=sources[0],
         call=call,
         more=more,
         more_steps=more_steps,

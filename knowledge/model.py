@@ -52,7 +52,6 @@ class Entry:
     topics: tuple[str, ...]
     sources: tuple[str, ...]
     reviewed: date
-    link: str = ""
     call: Contact | None = None
     more: str | None = None
     more_steps: tuple[str, ...] = ()
@@ -70,6 +69,11 @@ class Entry:
     def for_role(self, role: str | None) -> str | None:
         """The sentence written for this role, if any."""
         return dict(self.for_roles).get(role) if role else None
+
+    @property
+    def link(self) -> str:
+        """The one source the first answer shows: the first one listed."""
+        return self.sources[0]
 
     @property
     def has_more(self) -> bool:
