@@ -7,16 +7,10 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.stats import Report
+from bot.stats import Report, text
 
 WIDTH, HEIGHT, DPI = 1000, 560, 100  # pixels of the PNG
 HIDDEN_COLOUR = "#bdbdbd"
-
-
-def _text(key: str, **values: object) -> str:
-    from flows import catalog
-
-    return catalog().text(None, key, **values)
 
 
 def _labels() -> dict[str, str]:
@@ -53,9 +47,9 @@ def category_chart(report: Report) -> bytes:
             bottom=bottoms,
             color=HIDDEN_COLOUR,
             hatch="//",
-            label=_text("stats_chart_hidden"),
+            label=text("stats_chart_hidden"),
         )
-    axes.set_title(_text("stats_chart_title", first=months[0], last=months[-1]))
+    axes.set_title(text("stats_chart_title", first=months[0], last=months[-1]))
     axes.tick_params(axis="x", labelrotation=60, labelsize=8)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=8, loc="upper left", frameon=False)

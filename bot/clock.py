@@ -36,3 +36,8 @@ class FixedClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment.astimezone(timezone.utc)
+
+
+def when(moment: datetime) -> str:
+    """A moment as Dutch readers write it, in Amsterdam time: 01-12-2026 14:05."""
+    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")

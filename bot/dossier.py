@@ -39,7 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from bot.clock import AMSTERDAM
+from bot.clock import when
 from bot.store import Case, Evidence, Store
 
 # Telegram takes documents of at most 50 MB from a bot; a package part stays below that.
@@ -100,11 +100,6 @@ def _label(flow: str, slot: str, value: str | None) -> str | None:
     slots = catalog().flows[flow].slots
     choice = slots[slot].choice(value) if slot in slots else None
     return choice.label if choice else value
-
-
-def when(moment: datetime) -> str:
-    """A moment as Dutch readers write it, in Amsterdam time."""
-    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
 
 
 def size(count: int) -> str:

@@ -37,7 +37,7 @@ def _team_phone(knowledge: Knowledge) -> dict[str, str]:
     contact = knowledge.contact(TEAM)
     if contact is None or contact.phone is None:
         raise LookupError(f"knowledge/contacts.yml lists no phone number for {TEAM}")
-    return {"phone": contact.phone, "caveat": contact.note or ""}
+    return {"phone": contact.phone, "caveat": contact.caveat or ""}
 
 
 async def _tell(store: Store, session: AsyncSession, case: Case, key: str, text: str) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -33,6 +32,7 @@ from bot.clock import AMSTERDAM
 from bot.store import Case, CaseEvent, Reporter, Store
 from bot.store.models import Checkin, StatsTally
 from bot.suppression import THRESHOLD, Suppressed, suppress
+from nlu.safety import normalise
 
 HIDDEN = f"<{THRESHOLD}"
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -184,35 +184,29 @@ def week_of(moment: datetime) -> list[tuple[str, datetime, datetime]]:
 # --- dimensions ------------------------------------------------------------------------------
 
 
-def _plain(name: str) -> str:
-    """A name to match on: no accents, no case, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
-
-
 def slug(name: str) -> str:
     """A column name part: plain letters and underscores."""
-    return re.sub(r"[^a-z0-9]+", "_", _plain(name)).strip("_")
+    return re.sub(r"[^a-z0-9]+", "_", normalise(name)).strip("_")
 
 
 @cache
 def _provinces() -> tuple[dict[str, str], tuple[str, ...]]:
     data = yaml.safe_load(PROVINCES_FILE.read_text(encoding="utf-8"))
     by_name = {
-        _plain(municipality): province
+        normalise(municipality): province
         for province, municipalities in data["provinces"].items()
         for municipality in municipalities
     }
     for alias, official in data["aliases"].items():
-        by_name[_plain(alias)] = by_name[_plain(official)]
+        by_name[normalise(alias)] = by_name[normalise(official)]
     names = tuple(data["provinces"])
-    by_name.update({_plain(p): p for p in names if _plain(p) not in by_name})
+    by_name.update({normalise(p): p for p in names if normalise(p) not in by_name})
     return by_name, names
 
 
 def province_of(name: str | None) -> str | None:
     """The province of a gemeente (or a province's own name), None when not known."""
-    return _provinces()[0].get(_plain(name)) if name else None
+    return _provinces()[0].get(normalise(name)) if name else None
 
 
 @cache

@@ -43,7 +43,7 @@ class Knowledge:
         allowed = read_allow_list(root)
         entries = read_entries(root, allowed)
         contacts = [
-            Contact(c.name, c.phones[0] if c.phones else None, note=c.caveat)
+            Contact(c.name, c.phones[0] if c.phones else None, caveat=c.caveat)
             for c in allowed.contacts.values()
         ]
         return cls(entries, Ranker(entries, Analyzer(read_synonyms(root))), contacts)

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.cases import case_json
-from bot.clock import AMSTERDAM
+from bot.clock import when
+from bot.stats import text as catalog_text
 from bot.store import Case
 
 Blocks = list[dict[str, Any]]
@@ -89,10 +90,6 @@ class Card:
 def escape(text: str) -> str:
     """Text from outside, shown literally (no mentions, links or markup)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def when(moment: datetime) -> str:
-    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
 
 
 def owner_text(owner: str | None) -> str:
@@ -397,19 +394,13 @@ def figures(lines: list[str]) -> Card:
     return Card(lines[0], [section(chunk) for chunk in _chunks(lines)])
 
 
-def _catalog_text(key: str, **values: Any) -> str:
-    from flows import catalog
-
-    return catalog().text(None, key, **values)
-
-
 HOME_WAITING = 5
 
 
 def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict[str, Any]:
     """The Home tab of a support team member: the load now, who waits longest, this week."""
     lines = [
-        _catalog_text(
+        catalog_text(
             "home_waiting_line",
             ref=case.ref,
             type=escape(type_text(case)),
@@ -417,16 +408,16 @@ def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict
             since=when(case.created_at),
         )
         for case in waiting[:HOME_WAITING]
-    ] or [_catalog_text("home_nobody_waiting")]
+    ] or [catalog_text("home_nobody_waiting")]
     blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": _catalog_text("home_title")}},
-        section(_catalog_text("home_load", **load)),
+        {"type": "header", "text": {"type": "plain_text", "text": catalog_text("home_title")}},
+        section(catalog_text("home_load", **load)),
         {"type": "divider"},
-        section(f"*{_catalog_text('home_waiting_title')}*\n" + "\n".join(lines)),
+        section(f"*{catalog_text('home_waiting_title')}*\n" + "\n".join(lines)),
         {"type": "divider"},
         section(
-            f"*{_catalog_text('home_week_title')}*\n"
-            + _catalog_text("home_week_new", new=new)
+            f"*{catalog_text('home_week_title')}*\n"
+            + catalog_text("home_week_new", new=new)
             + "\n"
             + escape(week)
         ),
@@ -436,4 +427,4 @@ def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict
 
 def home_notice(key: str) -> dict[str, Any]:
     """A Home tab with one sentence, for someone who may not see the figures."""
-    return {"type": "home", "blocks": [section(_catalog_text(key))]}
+    return {"type": "home", "blocks": [section(catalog_text(key))]}
