@@ -326,11 +326,7 @@ async def own_case(ctx: TurnContext, ref: str) -> Case | None:
 
 async def just_sent(ctx: TurnContext) -> Case | None:
     """The reporter's report sent within the last hour, if any."""
-    cases = await ctx.store.cases(ctx.session, ctx.reporter.id)
-    latest = next((c for c in cases if c.kind == "incident"), None)
-    if latest is None or latest.created_at < ctx.now - ADD_WINDOW:
-        return None
-    return await own_case(ctx, latest.ref)
+    return await ctx.store.latest_incident(ctx.session, ctx.reporter.id, ctx.now - ADD_WINDOW)
 
 
 def add_button(ctx: TurnContext, case: Case) -> Button:
@@ -703,7 +699,7 @@ async def show_case(ctx: TurnContext, ref: str) -> bool:
     if case is None or case.reporter_id != ctx.reporter.id:
         return False
     flow = _catalog(ctx).flows["case_status"]
-    can_add = await own_case(ctx, ref) is not None
+    can_add = not (case.deleted_at or case.purged_at)  # the same test as own_case's
     buttons = [add_button(ctx, case)] if can_add else []
     if not case.purged_at:
         buttons.append(dossier_button(ctx, case.ref))

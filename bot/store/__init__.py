@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +243,24 @@ class Store:
         if reporter_id is not None:
             query = query.where(Case.reporter_id == reporter_id)
         return (await session.execute(query)).scalars().all()
+
+    async def latest_incident(
+        self, session: AsyncSession, reporter_id: int, since: datetime
+    ) -> Case | None:
+        """The reporter's newest report sent since then whose content is still there."""
+        query = (
+            select(Case)
+            .where(
+                Case.reporter_id == reporter_id,
+                Case.kind == "incident",
+                Case.created_at >= since,
+                Case.deleted_at.is_(None),
+                Case.purged_at.is_(None),
+            )
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(1)
+        )
+        return (await session.execute(query)).scalars().first()
 
     async def due_outbox(
         self,

@@ -84,11 +84,10 @@ class Delivery:
             text = words if payload.get("file") else relay.text("team_from_reporter", text=words)
             if payload.get("emergency"):
                 text = f"{relay.text('team_danger')}\n{text}"
-            await self._in_thread(ref, payload, text, retry=retry)
-            if payload.get("emergency"):  # now urgent: announced again sooner if nobody picks up
-                thread = await self._card_thread(ref)
-                if thread is not None and thread[0].status == "open":
-                    await escalation.watch(self.scheduler, ref, "urgent")
+            case = await self._in_thread(ref, payload, text, retry=retry)
+            if payload.get("emergency") and case is not None and case.status == "open":
+                # Now urgent: announced again sooner if nobody picks up.
+                await escalation.watch(self.scheduler, ref, "urgent")
         elif kind == "note":
             text = cards.escape(str(payload.get("text", "")))
             await self._in_thread(ref, payload, text, retry=retry)
@@ -191,16 +190,18 @@ class Delivery:
         *,
         broadcast: bool = False,
         retry: bool = False,
-    ) -> None:
+    ) -> Case | None:
+        """Post in the case's thread; the case as it was read, None when it is gone."""
         thread = await self._card_thread(ref)
         if thread is None:
-            return
-        _, channel, ts = thread
+            return None
+        case, channel, ts = thread
         key = str(
             payload.get("key")
             or f"{payload.get('kind')}:{ref}:{sha256(text.encode()).hexdigest()[:16]}"
         )
         await self._post(channel, key, text, thread_ts=ts, broadcast=broadcast, retry=retry)
+        return case
 
     async def _evidence(self, ref: str, payload: dict[str, Any]) -> None:
         """A file the reporter added after sending: uploaded into the case's thread."""

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,9 @@ from bot.store import OutboxMessage
 log = logging.getLogger("weerbaar.slack")
 
 EVENTS_PATH = "/slack/events"
+# How often the delivery loop also checks the promises made to reporters (two queries): the
+# checks are about minutes, the rounds come every second.
+PROMISES_EVERY = 15.0
 SLACK_API = "https://slack.com/api/"
 
 
@@ -67,6 +71,7 @@ class SlackDesk:
         self.socket_mode = bool(settings.slack_app_token)
         self.http_timeout = http_timeout
         self.poll_seconds = poll_seconds  # None: no delivery loop; call deliver() yourself
+        self._promises_checked = -PROMISES_EVERY  # time.monotonic() of the last check
         self.ping_interval = ping_interval
         base_url = (settings.slack_api_base_url or SLACK_API).rstrip("/") + "/"
         self.client = AsyncWebClient(
@@ -157,15 +162,17 @@ class SlackDesk:
             await self._session.close()
             self._session = None
 
-    async def deliver(self) -> int:
+    async def deliver(self, *, promises_too: bool = True) -> int:
         """One round of delivery to the team; returns how many payloads went out.
 
-        First the reporters whose request has no card, or no answer, in time hear so.
+        First (unless told not to) the reporters whose request has no card, or no answer, in
+        time hear so.
         """
-        try:
-            await promises.keep(self.app.store, self.app.settings, self.app.knowledge)
-        except Exception as error:
-            log.error("telling reporters about late escalations failed: %s", safe_trace(error))
+        if promises_too:
+            try:
+                await promises.keep(self.app.store, self.app.settings, self.app.knowledge)
+            except Exception as error:
+                log.error("telling reporters about late escalations failed: %s", safe_trace(error))
         return await deliver_due(self.app.store, "support", self.delivery.send)
 
     async def settled(self) -> None:
@@ -175,8 +182,11 @@ class SlackDesk:
     async def _deliver_loop(self) -> None:
         while True:
             self._wake.clear()
+            due = time.monotonic() - self._promises_checked >= PROMISES_EVERY
+            if due:
+                self._promises_checked = time.monotonic()
             try:
-                await self.deliver()
+                await self.deliver(promises_too=due)
             except Exception as error:
                 log.error("support delivery round failed: %s", safe_trace(error))
             with contextlib.suppress(asyncio.TimeoutError):
