@@ -8,9 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.dialogue import Dialogue
-from bot.messages import Incoming
-from bot.settings import Settings
+from bot.base.messages import Incoming
+from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import open_store
 from knowledge import Knowledge
 from nlu import load_nlu

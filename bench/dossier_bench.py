@@ -10,7 +10,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bot import dossier
+from bot.features import dossier
 from bot.store import Case, open_store
 from tests.dossier.seed import seeded_case
 

@@ -35,13 +35,13 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bench import throwaway_postgres
-from bot import crypto
 from bot.app import App
+from bot.base import crypto
+from bot.base.settings import Settings
 from bot.channels.slack import SlackDesk
 from bot.channels.telegram import TelegramChannel
-from bot.dialogue import Dialogue
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case, OutboxMessage, Reporter, Store, open_store
 from knowledge import Knowledge
 from nlu import NLU, NLUUnavailable, load_nlu

@@ -30,10 +30,10 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 async def _measure(folder: Path, requests: int) -> dict[str, Any]:
     from bot.app import App
+    from bot.base.messages import Incoming
+    from bot.base.settings import Settings
     from bot.channels.slack import SlackDesk, cards
-    from bot.dialogue import Dialogue
-    from bot.messages import Incoming
-    from bot.settings import Settings
+    from bot.core.dialogue import Dialogue
     from bot.store import open_store
     from knowledge import Knowledge
     from tests.fakes.keyword_nlu import KeywordNLU

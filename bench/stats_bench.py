@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from bench import throwaway_postgres
-from bot import stats
+from bot.features.insights import stats
 from bot.store import open_store
 from bot.store.models import TALLY_KEY
 

@@ -48,7 +48,7 @@ def _read(root: Path) -> list[dict[str, Any]]:
 
 
 def _date(value: Any) -> str | None:
-    from bot.clock import AMSTERDAM
+    from bot.base.clock import AMSTERDAM
 
     if isinstance(value, dict) and value.get("moment"):
         moment = datetime.fromisoformat(value["moment"])
@@ -71,10 +71,10 @@ def _right(field: str, expected: Any, slots: dict[str, Any]) -> bool:
 
 
 async def _measure(root: Path) -> dict[str, Any]:
-    from bot.clock import FixedClock
-    from bot.dialogue import Dialogue
-    from bot.messages import Incoming
-    from bot.settings import Settings
+    from bot.base.clock import FixedClock
+    from bot.base.messages import Incoming
+    from bot.base.settings import Settings
+    from bot.core.dialogue import Dialogue
     from bot.store import Conversation, open_store
     from flows.engine import DialogueState
     from knowledge import Knowledge

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
+from bot.base.messages import Incoming
+from bot.base.settings import Settings
 from bot.channels.telegram import TelegramChannel, pending
-from bot.dialogue import Dialogue
-from bot.messages import Incoming
-from bot.outbox import deliver_due
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store, open_store
+from bot.store.outbox import deliver_due
 from knowledge import Knowledge
 from nlu import NLU, NLUUnavailable, load_nlu
 from tests.fakes.telegram_api import TOKEN, FakeTelegram

@@ -50,9 +50,9 @@ def _drive(strategy: Any, count: int, check: Callable[[Any], None]) -> None:
 
 
 def _dialogue(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
-    from bot.dialogue import Dialogue
-    from bot.messages import Incoming
-    from bot.settings import Settings
+    from bot.base.messages import Incoming
+    from bot.base.settings import Settings
+    from bot.core.dialogue import Dialogue
     from bot.store import open_store
     from knowledge import Knowledge
     from nlu import load_nlu
@@ -163,9 +163,9 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     from aiohttp import web
 
     from bot.app import App
+    from bot.base.settings import Settings
     from bot.channels.slack import SlackDesk, listeners
-    from bot.dialogue import Dialogue
-    from bot.settings import Settings
+    from bot.core.dialogue import Dialogue
     from bot.store import open_store
     from knowledge import Knowledge
     from tests.fakes.keyword_nlu import KeywordNLU

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from bot.settings import Settings, SettingsError
+from bot.base.settings import Settings, SettingsError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -80,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 async def _stats(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
-    from bot import stats
-    from bot.clock import SystemClock
+    from bot.base.clock import SystemClock
+    from bot.features.insights import stats
     from bot.store import open_store
 
     try:
@@ -110,7 +110,7 @@ def _print(data: Any, as_json: bool) -> None:
 
 
 async def _cases(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import cases
+    from bot.features.support import cases
     from bot.store import open_store
 
     store = await open_store(settings.database_url)
@@ -148,7 +148,7 @@ async def _dossier(store: Any, args: argparse.Namespace) -> int:
     """Write one case's dossier to --out; nothing else is written anywhere."""
     from pathlib import Path
 
-    from bot import dossier
+    from bot.features import dossier
 
     try:
         made = await dossier.for_operator(store, args.ref, Path(args.out), args.by)
@@ -166,7 +166,7 @@ async def _dossier(store: Any, args: argparse.Namespace) -> int:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    from bot import crypto
+    from bot.base import crypto
 
     if args.command == "keys" and args.action == "new":
         print(crypto.new_key())
@@ -182,7 +182,7 @@ async def _main(args: argparse.Namespace) -> int:
     if args.command == "stats":
         return await _stats(settings, args)
     if args.command == "jobs":
-        from bot.scheduler import list_jobs
+        from bot.jobs.scheduler import list_jobs
 
         _print(await list_jobs(settings), args.json)
         return 0
@@ -216,9 +216,9 @@ async def _main(args: argparse.Namespace) -> int:
 
 async def _check_keys(app: Any) -> None:
     """Refuse to start when stored data is sealed with a key that is no longer configured."""
-    from bot import crypto
     from bot.admin import check_keys
     from bot.app import StartupError
+    from bot.base import crypto
 
     try:
         await check_keys(app.store)

@@ -10,8 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot import crypto, invites
-from bot.settings import Settings
+from bot.base import crypto
+from bot.base.settings import Settings
+from bot.features import invites
 from bot.store import Store, open_store
 from bot.store.models import Base
 
@@ -124,7 +125,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 print(f"{await check_keys(store)} sealed values opened; the keys fit.")
             return 0
-        from bot import privacy
+        from bot.features import privacy
 
         print_data(await privacy.purge(store, settings), args.json)
         return 0
@@ -166,7 +167,7 @@ async def _invites(store: Store, settings: Settings, args: argparse.Namespace) -
 
 
 async def _dead_letters(store: Store, args: argparse.Namespace) -> int:
-    from bot import deadletters
+    from bot.store import deadletters
 
     if args.action == "list":
         print_data(await deadletters.listing(store), args.json)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.clock import Clock
-from bot.dialogue import Dialogue
-from bot.settings import Settings
+from bot.base.clock import Clock
+from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store, open_store
 from knowledge import Knowledge
 from nlu import NLU, load_nlu
@@ -33,7 +33,7 @@ class App:
 
 def configure_logging(settings: Settings) -> None:
     """Plain log lines on stderr, with no secret in them; third-party chatter kept down."""
-    from bot import redaction
+    from bot.base import redaction
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     redaction.install(settings.secrets())

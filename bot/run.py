@@ -9,8 +9,8 @@ from contextlib import AsyncExitStack
 
 from aiohttp import web
 
-from bot import deadletters
 from bot.app import App
+from bot.store import deadletters
 
 log = logging.getLogger("weerbaar.run")
 
@@ -24,7 +24,7 @@ async def run(app: App) -> None:
         await console_chat(app, "lokaal")
         return
 
-    from bot.scheduler import Scheduler
+    from bot.jobs.scheduler import Scheduler
 
     web_app = web.Application()
     stopping = asyncio.Event()
@@ -55,14 +55,14 @@ async def run(app: App) -> None:
             )
 
         web_app.router.add_get("/healthz", healthz)
-        from bot.privacy import plan_retention
+        from bot.features.privacy import plan_retention
 
         await plan_retention(scheduler)
 
         channels: list[object] = []
         if not settings.slack_bot_token:
             # The Slack desk plans aftercare jobs itself; without it, this loop does.
-            from bot.aftercare import Upkeep
+            from bot.features.aftercare import Upkeep
 
             upkeep = Upkeep(scheduler)
             upkeep.start()

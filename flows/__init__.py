@@ -12,7 +12,7 @@ __all__ = ["Catalog", "FlowError", "catalog", "text"]
 @cache
 def catalog() -> Catalog:
     """Every flow, loaded and checked once; raises FlowError naming the flow and step."""
-    from flows.actions import ACTIONS
+    from bot.features.reporting import ACTIONS
     from nlu import INTENTS
 
     loaded = load_catalog()

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import Button, Incoming, Reply
+from bot.base.messages import Button, Incoming, Reply
 from flows.model import END, Catalog, Flow, Step
 from flows.validators import (
     DONE_WORDS,
@@ -24,7 +24,7 @@ from flows.validators import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.settings import Settings
+    from bot.base.settings import Settings
     from bot.store import Reporter, Store
     from knowledge import Knowledge
     from nlu import Parse

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flows.dates import find_when
 from flows.model import Slot
 from flows.validators import choice_spans, normalise
+from nlu.dates import find_when
 
 # Monitor categories, most serious first: a story naming two ("een duw en uitgescholden") is the
 # more serious one.

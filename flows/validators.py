@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flows.dates import parse_when
 from flows.model import Slot
+from nlu.dates import parse_when
 
 DONE_WORDS = {
     "klaar",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from flows.dates import clearly_past
+from nlu.dates import clearly_past
 
 if TYPE_CHECKING:
     from nlu import Parse

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FixedClock
+from bot.base.clock import FixedClock
 from bot.store import Store, open_store
 from tests.postgres import PostgresMissing, PostgresServer
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.crypto import new_key
-from bot.settings import Settings, SettingsError
+from bot.base.crypto import new_key
+from bot.base.settings import Settings, SettingsError
 from tests.trust.processes import run_bot
 
 KEY = new_key()

@@ -9,10 +9,10 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
-from bot import aftercare
 from bot.app import App
-from bot.messages import Attachment, Button, Incoming, Reply, file_from_payload, file_payload
-from bot.scheduler import Scheduler
+from bot.base.messages import Attachment, Button, Incoming, Reply, file_from_payload, file_payload
+from bot.features import aftercare
+from bot.jobs.scheduler import Scheduler
 
 MAX_LINE_BYTES = 16 * 1024
 INPUT_KEYS = {"text", "button", "user"}

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import AMSTERDAM, Clock, SystemClock
+from bot.base.clock import AMSTERDAM, Clock, SystemClock
 from bot.store.models import (
     Case,
     CaseEvent,

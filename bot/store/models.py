@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-from bot.crypto import SealedBytes, SealedJSON, SealedText
+from bot.base.crypto import SealedBytes, SealedJSON, SealedText
 
 Base: Any = declarative_base()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.messages import Incoming
+from bot.base.messages import Incoming
 from bot.store import OutboxMessage, Store
 from tests.slack.conftest import (  # noqa: F401  (fixtures shared with the support desk tests)
     REF,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import aftercare
-from bot.clock import FixedClock
-from bot.scheduler import list_jobs
-from bot.settings import Settings
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings
+from bot.features import aftercare
+from bot.jobs.scheduler import list_jobs
 from tests.aftercare.conftest import STORY, checkins_sent, press, report
 from tests.slack.conftest import ONCALL, Desk, Reporter, load_case, outbox
 
@@ -211,7 +211,7 @@ async def test_only_the_reporters_own_pending_check_in_can_be_answered(
     assert "checkin_answered" not in _kinds(case)
     assert await _to_team_about(desk, ref) == []
 
-    from bot import cases
+    from bot.features.support import cases
 
     await cases.close(desk.store, ref, "Lokale medewerker", "afgehandeld")
     reply = await press(reporter, f"checkin:{ref}:contact")

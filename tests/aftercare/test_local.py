@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import App
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings
 from bot.channels.local import json_chat
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store
 from knowledge import Knowledge
 from tests.aftercare.conftest import STORY

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot import aftercare
 from bot.__main__ import main
 from bot.app import App
-from bot.clock import FixedClock
-from bot.scheduler import Scheduler
-from bot.settings import Settings, SettingsError
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings, SettingsError
+from bot.features import aftercare
+from bot.jobs.scheduler import Scheduler
 from bot.store import Store, open_store
 from bot.store.models import Checkin
 from tests.aftercare.conftest import STORY, checkins_sent, report

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from bot import aftercare, cases
-from bot.clock import FixedClock
-from bot.scheduler import list_jobs
-from bot.settings import Settings
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings
+from bot.features import aftercare
+from bot.features.support import cases
+from bot.jobs.scheduler import list_jobs
 from tests.aftercare.conftest import checkins_sent, report
 from tests.slack.conftest import ANNA, BERT, CHANNEL, Desk, Reporter, load_case, outbox
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.messages import Incoming, Reply
-from bot.settings import Settings
+from bot.base.clock import FixedClock
+from bot.base.messages import Incoming, Reply
+from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store
 from knowledge import Knowledge
 from nlu import NLU, load_nlu

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.dialogue import Dialogue
-from bot.settings import Settings
+from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store
 from nlu import NLU, Parse
 from tests.dialogue.conftest import Chat

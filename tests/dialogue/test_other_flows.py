@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import promises
-from bot.settings import Settings
+from bot.base.settings import Settings
+from bot.features.support import promises
 from bot.store import OutboxMessage, Store
 from tests.dialogue.conftest import Chat
 

@@ -6,7 +6,7 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.messages import Attachment, Incoming
+from bot.base.messages import Attachment, Incoming
 from bot.store import Case, Evidence, OutboxMessage, Store
 from tests.dialogue.conftest import Chat
 

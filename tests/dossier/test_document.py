@@ -16,10 +16,10 @@ import pytest
 from PIL import Image, ImageStat
 from pypdf import PdfReader
 
-from bot import dossier
 from bot.__main__ import main
-from bot.clock import AMSTERDAM
-from bot.settings import Settings
+from bot.base.clock import AMSTERDAM
+from bot.base.settings import Settings
+from bot.features import dossier
 from bot.store import Case, Store, open_store
 from tests.dossier.seed import FIELDS, STORY, seeded_case
 

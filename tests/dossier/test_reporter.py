@@ -7,11 +7,11 @@ import zipfile
 
 import pytest
 
-from bot import dossier
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.messages import Incoming, Reply
-from bot.settings import Settings
+from bot.base.clock import FixedClock
+from bot.base.messages import Incoming, Reply
+from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
+from bot.features import dossier
 from bot.store import Store
 from knowledge import Knowledge
 from tests.dossier.seed import seeded_case

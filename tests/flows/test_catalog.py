@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.features.reporting import ACTIONS
 from flows import catalog
 from flows.__main__ import diagram, main
-from flows.actions import ACTIONS
 from flows.model import FLOWS_DIR, FlowError, load_catalog, validate
 from nlu import INTENTS
 

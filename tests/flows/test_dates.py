@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.clock import AMSTERDAM
-from flows.dates import PRECISIONS, When, find_when, parse_when
+from bot.base.clock import AMSTERDAM
+from nlu.dates import PRECISIONS, When, find_when, parse_when
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

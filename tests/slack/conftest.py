@@ -17,12 +17,12 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
 from bot.app import App
+from bot.base.clock import FixedClock
+from bot.base.messages import Incoming, Reply
+from bot.base.settings import Settings
 from bot.channels.slack import SlackDesk
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.messages import Incoming, Reply
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case, OutboxMessage, Store
 from knowledge import Knowledge
 from tests.fakes.keyword_nlu import KeywordNLU

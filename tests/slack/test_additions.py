@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Attachment, Incoming
+from bot.base.messages import Attachment, Incoming
 from tests.slack.conftest import Desk, Reporter, load_case
 
 

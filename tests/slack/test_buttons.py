@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from bot import escalation
+from bot.features.support import escalation
 from tests.fakes.slack_api import SIGNING_SECRET
 from tests.slack.conftest import ANNA, BERT, EVE, Desk, Reporter, load_case, outbox
 

@@ -7,9 +7,9 @@ import json
 from aiohttp import web
 
 from bot.app import App
+from bot.base.settings import Settings
 from bot.channels.slack import SlackDesk
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.jobs.scheduler import Scheduler
 from tests.fakes.slack_api import APP_TOKEN, FakeSlack
 from tests.slack.conftest import ANNA, Desk, Reporter, load_case
 
@@ -104,7 +104,7 @@ async def test_socket_mode_takes_a_button_press(
 def test_the_manifest_asks_for_what_the_desk_uses() -> None:
     import yaml
 
-    from bot.settings import ROOT
+    from bot.base.settings import ROOT
 
     manifest = yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])

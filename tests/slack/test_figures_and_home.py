@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from PIL import Image
 
-from bot import chart
 from bot.app import App
-from bot.clock import FixedClock
+from bot.base.clock import FixedClock
+from bot.features.insights import chart
 from tests.slack.conftest import ANNA, EVE, Desk, Reporter
 
 

@@ -8,9 +8,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app import App
+from bot.base.clock import FixedClock
 from bot.channels.slack import SlackDesk
-from bot.clock import FixedClock
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
 from bot.store import OutboxMessage, Store
 from flows import catalog
 from tests.slack.conftest import ANNA, Desk, Reporter, load_case
@@ -115,7 +115,7 @@ async def test_a_relay_without_an_answer_is_not_relayed_twice(
 async def test_the_card_of_a_case_picked_up_meanwhile_shows_it(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
-    from bot import cases
+    from bot.features.support import cases
 
     ref = await reporter.ask_for_support()
     desk.fake.fail_next(1, method="chat.postMessage")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot import escalation
-from bot.clock import FixedClock
-from bot.scheduler import Scheduler, list_jobs
-from bot.settings import Settings
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings
+from bot.features.support import escalation
+from bot.jobs.scheduler import Scheduler, list_jobs
 from bot.store import Store
 from tests.slack.conftest import ANNA, ONCALL, Desk, Reporter, load_case
 
@@ -94,7 +94,7 @@ async def test_an_announcement_due_after_the_pick_up_is_not_posted(
 async def test_an_acknowledgement_outside_slack_also_stops_it(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
-    from bot import cases
+    from bot.features.support import cases
 
     ref = await reporter.ask_for_support()
     await desk.deliver()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import escalation
-from bot.messages import Incoming
+from bot.base.messages import Incoming
+from bot.features.support import escalation
 from tests.slack.conftest import ANNA, BERT, CHANNEL, Desk, Reporter, load_case, outbox
 
 

@@ -6,8 +6,8 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
-from bot.clock import FixedClock
-from bot.messages import Attachment, Incoming
+from bot.base.clock import FixedClock
+from bot.base.messages import Attachment, Incoming
 from bot.store import Case
 from tests.slack.conftest import ANNA, Desk, Reporter, load_case, outbox
 

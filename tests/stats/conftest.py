@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.clock import AMSTERDAM, FixedClock
+from bot.base.clock import AMSTERDAM, FixedClock
 from bot.store import Reporter, Store
 from bot.store.models import Checkin
 from knowledge import Knowledge

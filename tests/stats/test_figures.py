@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from bot import privacy, stats
 from bot.__main__ import main
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.messages import Incoming
-from bot.settings import Settings
+from bot.base.clock import FixedClock
+from bot.base.messages import Incoming
+from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
+from bot.features import privacy
+from bot.features.insights import stats
+from bot.features.insights.suppression import THRESHOLD, Suppressed
 from bot.store import Store
-from bot.suppression import THRESHOLD, Suppressed
 from knowledge import Knowledge
 from tests.fakes.keyword_nlu import KeywordNLU
 from tests.stats.conftest import Generated

@@ -7,7 +7,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.suppression import THRESHOLD, Suppressed, relations, suppress, value
+from bot.features.insights.suppression import THRESHOLD, Suppressed, relations, suppress, value
 
 
 def derivable(tables: list[list[list[int]]], hidden: Suppressed) -> list[tuple]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.clock import AMSTERDAM
+from bot.base.clock import AMSTERDAM
 from flows import catalog
 from flows.story import read
 

@@ -11,10 +11,10 @@ import pytest
 from aiohttp import web
 
 from bot.app import App
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings
 from bot.channels.telegram import TelegramChannel
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store
 from knowledge import Knowledge
 from nlu import NLU, load_nlu

@@ -7,11 +7,12 @@ import json
 
 from sqlalchemy import select
 
-from bot import aftercare, cases, invites
 from bot.channels.telegram import COMMANDS, TelegramChannel
 from bot.channels.telegram.inbound import FILE_TOO_BIG, GROUP_REFUSAL, UNREADABLE
 from bot.channels.telegram.outbound import DISCREET_NOTICE
-from bot.dialogue import COMMANDS as CORE_COMMANDS
+from bot.core.dialogue import COMMANDS as CORE_COMMANDS
+from bot.features import aftercare, invites
+from bot.features.support import cases
 from bot.store import Case, Evidence, OutboxMessage, Reporter, Store
 from bot.store.models import Checkin
 from tests.fakes.telegram_api import FakeTelegram

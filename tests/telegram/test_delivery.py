@@ -11,8 +11,8 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.app import App
+from bot.base.clock import FixedClock
 from bot.channels.telegram import TelegramChannel
-from bot.clock import FixedClock
 from bot.store import OutboxMessage, Store
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.conftest import Person, eventually

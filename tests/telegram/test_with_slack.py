@@ -12,11 +12,11 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import App
+from bot.base.clock import FixedClock
 from bot.channels.slack import SlackDesk
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.outbound import DISCREET_NOTICE
-from bot.clock import FixedClock
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
 from bot.store import Store
 from tests.fakes.slack_api import BOT_TOKEN, CHANNEL, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_api import FakeTelegram

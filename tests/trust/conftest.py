@@ -9,7 +9,7 @@ from aiohttp import web
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from bot import crypto
+from bot.base import crypto
 from tests.dialogue.conftest import chat, knowledge, make_chat, nlu_model  # noqa: F401
 from tests.slack.conftest import app, desk, fake, reporter, scheduler, settings  # noqa: F401
 

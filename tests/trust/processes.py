@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.settings import ROOT
+from bot.base.settings import ROOT
 
 
 def _free_port() -> int:

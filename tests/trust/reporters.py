@@ -12,10 +12,10 @@ import string
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.messages import Attachment, Incoming, Reply
+from bot.base.messages import Attachment, Incoming, Reply
 
 if TYPE_CHECKING:
-    from bot.dialogue import Dialogue
+    from bot.core.dialogue import Dialogue
 
 REF = re.compile(r"WB-\d{4}-\d{4,}")
 Replies = list[dict[str, Any]]  # [{"text": ..., "buttons": [{"label", "payload"}]}]

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
-from bot.dialogue import MAX_TEXT
-from bot.messages import Attachment, Incoming
+from bot.base.messages import Attachment, Incoming
+from bot.core.dialogue import MAX_TEXT
 from tests.fakes.slack_api import CHANNEL, SIGNING_SECRET
 
 MEMBER = "U0ANNA0001"  # in the support channel (see tests/slack/conftest.py)

@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from sqlalchemy import select
 
 from bot.app import App
+from bot.base.messages import Attachment, Incoming, Reply
+from bot.base.settings import Settings
 from bot.channels.local import BadInput, read_line
-from bot.dialogue import Dialogue
-from bot.messages import Attachment, Incoming, Reply
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Case, Conversation, Evidence, Store
 from flows.engine import DialogueState
 from nlu import NLUUnavailable

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from bot import crypto
 from bot.__main__ import main
-from bot.dialogue import Dialogue
-from bot.messages import Attachment, Incoming
-from bot.settings import ROOT, Settings, SettingsError
+from bot.base import crypto
+from bot.base.messages import Attachment, Incoming
+from bot.base.settings import ROOT, Settings, SettingsError
+from bot.core.dialogue import Dialogue
 from bot.store import Evidence, Store
 from knowledge import Knowledge
 from tests.fakes.keyword_nlu import KeywordNLU

@@ -15,14 +15,14 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot import crypto
 from bot.app import App
+from bot.base import crypto
+from bot.base.clock import FixedClock
+from bot.base.messages import Incoming
+from bot.base.settings import ROOT, Settings
 from bot.channels.slack import SlackDesk
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.messages import Incoming
-from bot.scheduler import Scheduler
-from bot.settings import ROOT, Settings
+from bot.core.dialogue import Dialogue
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case, Conversation, OutboxMessage, Reporter, Store, open_store
 from knowledge import Knowledge
 from tests.fakes.keyword_nlu import KeywordNLU

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import invites
 from bot.__main__ import main
 from bot.app import App
-from bot.clock import FixedClock
-from bot.settings import Settings, SettingsError
+from bot.base.clock import FixedClock
+from bot.base.settings import Settings, SettingsError
+from bot.features import invites
 from bot.store import Invite, Reporter, Store
 from tests.dialogue.conftest import Chat
 from tests.slack.conftest import ANNA, EVE, Desk

@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 
 from bot.app import App
-from bot.dialogue import Dialogue
-from bot.messages import Attachment, Incoming
+from bot.base.messages import Attachment, Incoming
+from bot.core.dialogue import Dialogue
 from bot.store import Store
 from nlu import NLU
 from tests.slack.conftest import ANNA, Desk
@@ -115,9 +115,9 @@ def test_the_production_quiet_list_matches_the_app() -> None:
 def test_no_configured_secret_survives_in_any_log_line_tracebacks_included(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.crypto import new_key
-    from bot.redaction import MASK, Redactor
-    from bot.settings import Settings
+    from bot.base.crypto import new_key
+    from bot.base.redaction import MASK, Redactor
+    from bot.base.settings import Settings
 
     settings = Settings(
         database_url="postgresql+asyncpg://weerbaar:Db-Wachtwoord-42@db.example/weerbaar",

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import privacy
 from bot.__main__ import main
 from bot.app import App
+from bot.base.clock import FixedClock
+from bot.base.messages import Attachment, Incoming, file_from_payload
+from bot.base.settings import Settings
 from bot.channels.local import user_line
-from bot.clock import FixedClock
-from bot.dialogue import Dialogue
-from bot.messages import Attachment, Incoming, file_from_payload
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.core.dialogue import Dialogue
+from bot.features import privacy
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case, CaseEvent, Conversation, Evidence, OutboxMessage, Reporter, Store
 from knowledge import Knowledge
 from tests.dialogue.conftest import Chat
@@ -134,8 +134,8 @@ async def test_erasing_after_confirmation_keeps_only_anonymous_counts(
     await _ask_for_a_call(dialogue, user)
     await desk.deliver()
     support_ref = max(c.ref for c in await _rows(store, Case))
-    await scheduler.schedule(f"followup:{ref}", "bot.privacy:apply_retention", clock.now())
-    await scheduler.schedule("retention", "bot.privacy:apply_retention", clock.now())
+    await scheduler.schedule(f"followup:{ref}", "bot.features.privacy:apply_retention", clock.now())
+    await scheduler.schedule("retention", "bot.features.privacy:apply_retention", clock.now())
     await dialogue.handle(Incoming(user, "/melden"))
     await dialogue.handle(Incoming(user, "Nog een verhaal met zorgconcept erin"))
     neighbour = Persona(9)
@@ -190,7 +190,7 @@ async def test_erasing_after_confirmation_keeps_only_anonymous_counts(
 async def test_retention_purges_closed_cases_stale_drafts_and_old_messages(
     dialogue: Dialogue, store: Store, clock: FixedClock
 ) -> None:
-    from bot import cases
+    from bot.features.support import cases
 
     old, kept_open, recent = Persona(1, wants_support=True), Persona(2), Persona(3)
     old_ref = await complete(dialogue, old, files=(PHOTO,))
@@ -233,7 +233,7 @@ async def test_the_retention_job_runs_daily_on_the_scheduler_and_from_the_comman
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot import cases
+    from bot.features.support import cases
 
     scheduler = Scheduler(store, Settings(database_url=store.url, retention_days=30), autorun=False)
     await scheduler.start()

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.cases import case_json
-from bot.clock import when
-from bot.stats import text as catalog_text
+from bot.base.clock import when
+from bot.features.insights.stats import text as catalog_text
+from bot.features.support.cases import case_json
 from bot.store import Case
 
 Blocks = list[dict[str, Any]]

@@ -18,12 +18,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 
-from bot import aftercare, escalation, promises, relay
+from bot.base.settings import Settings
 from bot.channels.slack import cards
-from bot.outbox import DeliveryFailed
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.features import aftercare, relay
+from bot.features.support import escalation, promises
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case, Evidence, Store
+from bot.store.outbox import DeliveryFailed
 
 log = logging.getLogger("weerbaar.slack")
 

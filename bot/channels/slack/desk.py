@@ -18,15 +18,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot import aftercare, escalation, promises
 from bot.app import App
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.listeners import Handler, Listeners
 from bot.channels.slack.team import Team
-from bot.dialogue import safe_trace
-from bot.outbox import deliver_due
-from bot.scheduler import Scheduler
+from bot.core.dialogue import safe_trace
+from bot.features import aftercare
+from bot.features.support import escalation, promises
+from bot.jobs.scheduler import Scheduler
 from bot.store import OutboxMessage
+from bot.store.outbox import deliver_due
 
 log = logging.getLogger("weerbaar.slack")
 

@@ -13,12 +13,14 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
-from bot import aftercare, cases, chart, dossier, escalation, invites, relay, stats
+from bot.base.settings import Settings
 from bot.channels.slack import cards
 from bot.channels.slack.team import Member, Team
-from bot.dialogue import safe_trace
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.core.dialogue import safe_trace
+from bot.features import aftercare, dossier, invites, relay
+from bot.features.insights import chart, stats
+from bot.features.support import cases, escalation
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case, Store
 
 log = logging.getLogger("weerbaar.slack")

@@ -38,8 +38,9 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder
 
-from bot import deadletters
 from bot.app import App, StartupError
+from bot.base.messages import Attachment, Incoming
+from bot.base.settings import Settings
 from bot.channels.telegram import pending
 from bot.channels.telegram.inbound import (
     FILE_FAILED,
@@ -54,11 +55,10 @@ from bot.channels.telegram.inbound import (
 )
 from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.outbound import Outgoing, is_token, render
-from bot.dialogue import TurnFailed, safe_trace, user_tag
-from bot.messages import Attachment, Incoming
-from bot.outage import reachable, unavailable
-from bot.outbox import DeliveryFailed, deliver_due
-from bot.settings import Settings
+from bot.core.dialogue import TurnFailed, safe_trace, user_tag
+from bot.core.outage import reachable, unavailable
+from bot.store import deadletters
+from bot.store.outbox import DeliveryFailed, deliver_due
 from nlu.safety import is_emergency
 
 # Opt in to PTB's coming behaviour (time periods as timedelta) instead of a deprecation warning.

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 
-from bot.messages import Attachment, file_from_payload
+from bot.base.messages import Attachment, file_from_payload
 
 MAX_TEXT = 4096  # Telegram's limit per message, counted in UTF-16 code units
 MAX_CAPTION = 1024

@@ -28,7 +28,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from bot.settings import Settings
+    from bot.base.settings import Settings
 
     engine = create_engine(Settings.from_env().sync_database_url, future=True)
     with engine.connect() as conn:

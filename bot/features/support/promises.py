@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, literal, select
 
-from bot.settings import Settings
+from bot.base.settings import Settings
 from bot.store import Case, CaseEvent, Delivery, Store
 from knowledge import Knowledge
 

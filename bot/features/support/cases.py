@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import aftercare
+from bot.features import aftercare
 from bot.store import Case, Store
 
 STATUS_TEXT = {

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from sqlalchemy import inspect, select, text, update
 
-from bot.clock import AMSTERDAM
-from bot.messages import Button
-from bot.scheduler import JOBS_TABLE, Scheduler, current
-from bot.settings import Settings
+from bot.base.clock import AMSTERDAM
+from bot.base.messages import Button
+from bot.base.settings import Settings
+from bot.jobs.scheduler import JOBS_TABLE, Scheduler, current
 from bot.store import Case, Store
 from bot.store.models import Checkin
 
@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("weerbaar.aftercare")
 
-CHECK_IN = "bot.aftercare:check_in"
-REMIND = "bot.aftercare:remind"
-DIGEST = "bot.aftercare:send_digest"
+CHECK_IN = "bot.features.aftercare:check_in"
+REMIND = "bot.features.aftercare:remind"
+DIGEST = "bot.features.aftercare:send_digest"
 DIGEST_JOB = "digest"
 ACTIVE = ("open", "acknowledged", "in_contact")
 ANSWERS = ("goed", "niet_goed", "contact")
@@ -249,7 +249,7 @@ class Upkeep:
         try:
             await work()
         except Exception as error:
-            from bot.dialogue import safe_trace
+            from bot.core.dialogue import safe_trace
 
             log.error("aftercare upkeep failed: %s", safe_trace(error))
 

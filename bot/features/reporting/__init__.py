@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot import aftercare, dossier, relay
-from bot.clock import AMSTERDAM
-from bot.messages import Attachment, Button, Reply
+from bot.base.clock import AMSTERDAM
+from bot.base.messages import Attachment, Button, Reply
+from bot.features import aftercare, dossier, relay
 from bot.store import Case, Evidence
 from flows.engine import Action, Frame, TurnContext
 from flows.model import END, Catalog, Flow, Slot

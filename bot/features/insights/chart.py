@@ -7,7 +7,7 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.stats import Report, text
+from bot.features.insights.stats import Report, text
 
 WIDTH, HEIGHT, DPI = 1000, 560, 100  # pixels of the PNG
 HIDDEN_COLOUR = "#bdbdbd"

@@ -4,7 +4,7 @@ Counted per month of the report (Amsterdam time): by category, role, channel (of
 and where), province, aangifte and whether support was asked. Live cases are counted from the case
 store, erased ones from `stats_tally` (written when a case is deleted or purged). Everything is
 added up in SQL; Python only sees a few rows per month. Counts under 5 are hidden as "<5" with
-complementary suppression (bot.suppression), so no hidden count follows from the totals.
+complementary suppression (bot.features.insights.suppression), so no hidden count follows from the totals.
 
 Service level per week of the escalation: minutes from the first escalation to the team's first
 reaction (Oppakken, a chat or a reply) and to the first contact with the reporter, p50 and p90
@@ -28,10 +28,10 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import AMSTERDAM
+from bot.base.clock import AMSTERDAM
+from bot.features.insights.suppression import THRESHOLD, Suppressed, suppress
 from bot.store import Case, CaseEvent, Reporter, Store
 from bot.store.models import Checkin, StatsTally
-from bot.suppression import THRESHOLD, Suppressed, suppress
 from nlu.safety import normalise
 
 HIDDEN = f"<{THRESHOLD}"

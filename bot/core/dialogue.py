@@ -13,12 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
-from bot import aftercare, invites, privacy, relay
-from bot.clock import Clock, SystemClock
-from bot.messages import Button, Incoming, Reply, file_payload
-from bot.settings import Settings
+from bot.base.clock import Clock, SystemClock
+from bot.base.messages import Button, Incoming, Reply, file_payload
+from bot.base.settings import Settings
+from bot.features import aftercare, invites, privacy, relay
+from bot.features import reporting as actions
 from bot.store import Evidence, Store
-from flows import actions, catalog
+from flows import catalog
 from flows.engine import DialogueState, Engine, TurnContext
 from flows.validators import Valid, interpret, normalise
 from knowledge import Knowledge

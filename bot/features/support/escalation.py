@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import relay
-from bot.scheduler import Scheduler, current
-from bot.settings import Settings
+from bot.base.settings import Settings
+from bot.features import relay
+from bot.jobs.scheduler import Scheduler, current
 from bot.store import Case
 
 log = logging.getLogger("weerbaar.escalation")
 
-REESCALATE = "bot.escalation:reescalate"
+REESCALATE = "bot.features.support.escalation:reescalate"
 
 
 def job_id(ref: str) -> str:

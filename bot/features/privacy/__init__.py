@@ -1,7 +1,7 @@
 """A reporter's own data: what is kept and why, export as a file, deletion, and retention.
 
 Deleting or purging a case keeps only what counts anonymously (reference, kind, type, urgency,
-dates, status) and adds it to the figures' monthly tally (bot.stats): its story, place, time,
+dates, status) and adds it to the figures' monthly tally (bot.features.insights.stats): its story, place, time,
 phone number, evidence, timeline details and queued messages go, and it moves to the ANONYMOUS
 reporter so nothing links it to a chat any more. Scheduled jobs for the case are removed in the
 same transaction; jobs that run later for a case must still check `is_erased(case)`.
@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import crypto
-from bot.cases import case_json
-from bot.clock import AMSTERDAM
-from bot.messages import Attachment, Button, Reply
-from bot.settings import Settings
-from bot.stats import tally_erased
+from bot.base import crypto
+from bot.base.clock import AMSTERDAM
+from bot.base.messages import Attachment, Button, Reply
+from bot.base.settings import Settings
+from bot.features.insights.stats import tally_erased
+from bot.features.support.cases import case_json
 from bot.store import (
     Case,
     CaseEvent,
@@ -37,7 +37,7 @@ from bot.store import (
 from bot.store.models import Checkin
 
 if TYPE_CHECKING:
-    from bot.scheduler import Scheduler
+    from bot.jobs.scheduler import Scheduler
     from flows.engine import TurnContext
 
 log = logging.getLogger("weerbaar.privacy")
@@ -47,7 +47,7 @@ DELETED_REASON = "Verwijderd op verzoek van de melder"
 PERSONAL_FIELDS = ("story", "location", "phone", "occurred_at", "occurred_text")
 DELIVERED_KEEP = timedelta(days=7)  # delivered messages are kept this long, then removed
 RETENTION_JOB = "retention"
-RETENTION_FUNC = "bot.privacy:apply_retention"
+RETENTION_FUNC = "bot.features.privacy:apply_retention"
 RETENTION_AT = time(3, 30)  # Amsterdam time, when nobody is likely to be reporting
 EXPORT_MIME = "application/json"
 
@@ -200,7 +200,7 @@ async def _cancel_jobs(session: AsyncSession, refs: list[str]) -> None:
     """Remove the scheduled jobs of these cases, in this transaction (ids are `<kind>:<ref>`)."""
     from sqlalchemy import inspect
 
-    from bot.scheduler import JOBS_TABLE
+    from bot.jobs.scheduler import JOBS_TABLE
 
     if not refs:
         return
@@ -269,7 +269,7 @@ async def _drop_messages(store: Store, session: AsyncSession, which: Any) -> Non
 
 async def erase_reporter(ctx: TurnContext) -> tuple[int, int]:
     """Delete what this reporter told and sent; returns (cases, files) removed."""
-    from bot.dialogue import user_tag
+    from bot.core.dialogue import user_tag
 
     store, session, reporter = ctx.store, ctx.session, ctx.reporter
     anonymous = await store.reporter(session, ANONYMOUS)
@@ -358,7 +358,7 @@ async def plan_retention(scheduler: Scheduler) -> datetime:
 
 async def apply_retention() -> None:
     """Job: purge what has been kept long enough, then plan tomorrow's run."""
-    from bot.scheduler import current
+    from bot.jobs.scheduler import current
 
     scheduler = current()
     await purge(scheduler.store, scheduler.settings)

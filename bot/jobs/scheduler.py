@@ -26,8 +26,8 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.clock import Clock
-from bot.settings import Settings
+from bot.base.clock import Clock
+from bot.base.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger("weerbaar.scheduler")
@@ -243,7 +243,7 @@ class Scheduler:
             try:
                 await job.func(*job.args, **job.kwargs)
             except Exception as error:
-                from bot.dialogue import safe_trace
+                from bot.core.dialogue import safe_trace
 
                 log.error("job %s failed: %s", job.id, safe_trace(error))
         return len(due)

@@ -7,8 +7,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from bot.clock import AMSTERDAM
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 PRECISIONS = ("minute", "hour", "part_of_day", "day", "week", "month")
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")

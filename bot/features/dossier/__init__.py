@@ -39,7 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from bot.clock import when
+from bot.base.clock import when
 from bot.store import Case, Evidence, Store
 
 # Telegram takes documents of at most 50 MB from a bot; a package part stays below that.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.clock import AMSTERDAM
+from bot.base.clock import AMSTERDAM
 from bot.store import Invite, Store
 from nlu import ENTITY_VALUES
 
@@ -189,7 +189,7 @@ def _problem(invite: Invite | None, reporter_id: int, now: datetime) -> str | No
 
 async def redeem(ctx: TurnContext, raw: str) -> bool:
     """`/start CODE`: verify the reporter, or say kindly why not; True when verified now."""
-    from bot.dialogue import user_tag
+    from bot.core.dialogue import user_tag
 
     reporter, now = ctx.reporter, ctx.now
     if reporter.redeem_failed_at and now - reporter.redeem_failed_at > FAILURE_WINDOW:

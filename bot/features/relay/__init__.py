@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.cases import next_step
-from bot.messages import Attachment, Button
+from bot.base.messages import Attachment, Button
+from bot.features.support.cases import next_step
 from bot.store import Case, Store
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ async def _raise_urgency(ctx: TurnContext, case: Case) -> None:
 
 async def _pass_file(ctx: TurnContext, case: Case, attachment: Attachment) -> str | None:
     """Keep a file as evidence of the case and tell the thread; the receipt, or None if refused."""
-    from flows import actions
+    from bot.features import reporting as actions
 
     kept = await actions.keep_file(ctx, attachment, case_id=case.id)
     if kept is None:

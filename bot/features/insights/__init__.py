@@ -1,0 +1,1 @@
+"""Anonymised figures in Monitor terms: tallies, suppression of small cells, the chart."""

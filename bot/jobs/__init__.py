@@ -1,0 +1,1 @@
+"""Scheduled work: the scheduler, its lock and the registry of job handlers."""
