@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.app import FEATURES
 from bot.base.messages import Incoming
 from bot.base.settings import Settings
 from bot.core.dialogue import Dialogue
@@ -53,7 +54,7 @@ async def _measure() -> dict[str, object]:
     knowledge = Knowledge.load()
     with tempfile.TemporaryDirectory() as folder:
         store = await open_store(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
-        dialogue = Dialogue(store, nlu, Settings(), knowledge)
+        dialogue = Dialogue(store, nlu, Settings(), knowledge, features=FEATURES)
         turn_ms: list[float] = []
         parse_ms: list[float] = []
         conversations = 0

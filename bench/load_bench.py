@@ -35,7 +35,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bench import throwaway_postgres
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base import crypto
 from bot.base.settings import Settings
 from bot.channels.slack import SlackDesk
@@ -305,10 +305,10 @@ async def _measure(url: str, nlu: NLU, knowledge: Knowledge) -> dict[str, Any]:
         slack_api_base_url=slack.url,
         encryption_keys=(key,),
     )
-    dialogue = Dialogue(store, nlu, settings, knowledge)
+    dialogue = Dialogue(store, nlu, settings, knowledge, features=FEATURES)
     app = App(settings, store, nlu, knowledge, dialogue)
     shared = web.Application()  # one web server for both, as `python -m bot run` has it
-    scheduler = Scheduler(store, settings)
+    scheduler = Scheduler(store, settings, FEATURES.jobs)
     desk = SlackDesk(app, shared, scheduler=scheduler)  # delivery loop: poll_seconds=1.0
     telegram = TelegramChannel(app, shared, poll_timeout=1)
     runner = web.AppRunner(shared, access_log=None)

@@ -29,7 +29,7 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 async def _measure(folder: Path, requests: int) -> dict[str, Any]:
-    from bot.app import App
+    from bot.app import FEATURES, App
     from bot.base.messages import Incoming
     from bot.base.settings import Settings
     from bot.channels.slack import SlackDesk, cards
@@ -51,7 +51,7 @@ async def _measure(folder: Path, requests: int) -> dict[str, Any]:
         slack_api_base_url=fake.url,
     )
     nlu, knowledge = KeywordNLU(), Knowledge.load()
-    dialogue = Dialogue(store, nlu, settings, knowledge)
+    dialogue = Dialogue(store, nlu, settings, knowledge, features=FEATURES)
     desk = SlackDesk(App(settings, store, nlu, knowledge, dialogue), web.Application())
     await desk.start()
     try:

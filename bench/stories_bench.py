@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from bot.app import FEATURES
+
 ROOT = Path(__file__).resolve().parent.parent
 STORIES = Path("tests") / "stories" / "stories.yml"
 BASELINE = "a3d372a"  # the last commit before story-first extraction
@@ -87,7 +89,7 @@ async def _measure(root: Path) -> dict[str, Any]:
     questions: list[int] = []
     with tempfile.TemporaryDirectory() as folder:
         store = await open_store(f"sqlite+aiosqlite:///{Path(folder) / 'stories.db'}")
-        dialogue = Dialogue(store, nlu, Settings(), knowledge, FixedClock(NOW))
+        dialogue = Dialogue(store, nlu, Settings(), knowledge, FixedClock(NOW), features=FEATURES)
 
         async def state(user: str) -> DialogueState:
             async with store.session() as session:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.messages import Incoming
 from bot.base.settings import Settings
 from bot.channels.telegram import TelegramChannel, pending
@@ -171,7 +171,7 @@ async def _measure(kind: str, nlu: NLU, knowledge: Knowledge) -> dict[str, Any]:
         async with _database(kind) as url:
             store = await open_store(url)
             settings = Settings(database_url=url)
-            dialogue = Dialogue(store, nlu, settings, knowledge)
+            dialogue = Dialogue(store, nlu, settings, knowledge, features=FEATURES)
             try:
                 if mode == "telegram":
                     app = App(settings, store, nlu, knowledge, dialogue)

@@ -50,6 +50,7 @@ def _drive(strategy: Any, count: int, check: Callable[[Any], None]) -> None:
 
 
 def _dialogue(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
+    from bot.app import FEATURES
     from bot.base.messages import Incoming
     from bot.base.settings import Settings
     from bot.core.dialogue import Dialogue
@@ -61,7 +62,7 @@ def _dialogue(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
 
     store = loop.run_until_complete(open_store(f"sqlite+aiosqlite:///{folder / 'trust.db'}"))
     nlu = loop.run_until_complete(load_nlu())
-    dialogue = Dialogue(store, nlu, Settings(), Knowledge.load())
+    dialogue = Dialogue(store, nlu, Settings(), Knowledge.load(), features=FEATURES)
     offered: dict[str, list[str]] = {}
     crashes: Counter[str] = Counter()
     times: list[float] = []
@@ -162,7 +163,7 @@ async def _client() -> Any:
 def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     from aiohttp import web
 
-    from bot.app import App
+    from bot.app import FEATURES, App
     from bot.base.settings import Settings
     from bot.channels.slack import SlackDesk, listeners
     from bot.core.dialogue import Dialogue
@@ -184,7 +185,9 @@ def _slack(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
         slack_api_base_url=fake.url,
     )
     nlu, knowledge = KeywordNLU(), Knowledge.load()
-    app = App(config, store, nlu, knowledge, Dialogue(store, nlu, config, knowledge))
+    app = App(
+        config, store, nlu, knowledge, Dialogue(store, nlu, config, knowledge, features=FEATURES)
+    )
     server = web.Application()
     desk = SlackDesk(app, server, poll_seconds=None, http_timeout=0.5)
     runner = web.AppRunner(server)

@@ -5,12 +5,36 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.base import redaction
 from bot.base.clock import Clock
 from bot.base.settings import Settings
+from bot.core import danger
 from bot.core.dialogue import Dialogue
+from bot.core.features import Features
+from bot.features import aftercare, evidence, guidance, invites, privacy, relay, reporting, support
+from bot.features.dossier import reporter as dossier_reporter
+from bot.features.support import escalation
 from bot.store import Store, open_store
-from knowledge import Knowledge
-from nlu import NLU, load_nlu
+from flows import FlowError, catalog
+from knowledge import Knowledge, KnowledgeError
+from nlu import NLU, NLUUnavailable, load_nlu
+
+# Every feature's registrations: the flows' actions, buttons by kind, jobs by name, the hooks.
+FEATURES = Features.of(
+    [
+        danger.feature,
+        reporting.feature,
+        evidence.feature,
+        support.feature,
+        escalation.feature,
+        relay.feature,
+        guidance.feature,
+        dossier_reporter.feature,
+        aftercare.feature,
+        privacy.feature,
+        invites.feature,
+    ]
+)
 
 
 class StartupError(RuntimeError):
@@ -33,8 +57,6 @@ class App:
 
 def configure_logging(settings: Settings) -> None:
     """Plain log lines on stderr, with no secret in them; third-party chatter kept down."""
-    from bot.base import redaction
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     redaction.install(settings.secrets())
     for noisy in ("httpx", "aiosqlite", "sqlalchemy", "alembic", "rasa", "apscheduler"):
@@ -43,10 +65,6 @@ def configure_logging(settings: Settings) -> None:
 
 async def build_app(settings: Settings, clock: Clock | None = None, nlu: NLU | None = None) -> App:
     """Open the store (migrating it), load flows, knowledge and the NLU model."""
-    from flows import FlowError, catalog
-    from knowledge import KnowledgeError
-    from nlu import NLUUnavailable
-
     try:
         catalog()
         knowledge = Knowledge.load()
@@ -63,5 +81,5 @@ async def build_app(settings: Settings, clock: Clock | None = None, nlu: NLU | N
     except NLUUnavailable as error:
         await store.close()
         raise StartupError(str(error)) from None
-    dialogue = Dialogue(store, nlu, settings, knowledge, clock)
+    dialogue = Dialogue(store, nlu, settings, knowledge, clock, features=FEATURES)
     return App(settings, store, nlu, knowledge, dialogue)

@@ -10,6 +10,9 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from bot.app import App
+from bot.features.aftercare import Upkeep
+from bot.features.privacy import plan_retention
+from bot.jobs.scheduler import Scheduler
 from bot.store import deadletters
 
 log = logging.getLogger("weerbaar.run")
@@ -18,13 +21,12 @@ log = logging.getLogger("weerbaar.run")
 async def run(app: App) -> None:
     """Local console without tokens; otherwise Telegram and/or Slack until SIGTERM or Ctrl-C."""
     settings = app.settings
+    # Channels are imported only when configured: each pulls in its platform's SDK.
     if settings.local_mode:
         from bot.channels.local import console_chat
 
         await console_chat(app, "lokaal")
         return
-
-    from bot.jobs.scheduler import Scheduler
 
     web_app = web.Application()
     stopping = asyncio.Event()
@@ -33,7 +35,7 @@ async def run(app: App) -> None:
         loop.add_signal_handler(sig, stopping.set)
 
     async with AsyncExitStack() as stack:
-        scheduler = Scheduler(app.store, settings)
+        scheduler = Scheduler(app.store, settings, app.dialogue.features.jobs)
         await scheduler.start()
         stack.push_async_callback(scheduler.stop)
 
@@ -55,15 +57,11 @@ async def run(app: App) -> None:
             )
 
         web_app.router.add_get("/healthz", healthz)
-        from bot.features.privacy import plan_retention
-
         await plan_retention(scheduler)
 
         channels: list[object] = []
         if not settings.slack_bot_token:
             # The Slack desk plans aftercare jobs itself; without it, this loop does.
-            from bot.features.aftercare import Upkeep
-
             upkeep = Upkeep(scheduler)
             upkeep.start()
             stack.push_async_callback(upkeep.stop)

@@ -6,9 +6,8 @@ import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from bot.base.messages import Button, Incoming, Reply
 from flows.model import END, Catalog, Flow, Step
 from flows.validators import (
     DONE_WORDS,
@@ -20,14 +19,7 @@ from flows.validators import (
     normalise,
     unknown_answer,
 )
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from bot.base.settings import Settings
-    from bot.store import Reporter, Store
-    from knowledge import Knowledge
-    from nlu import Parse
+from nlu import Parse
 
 MAX_STEPS_PER_TURN = 100
 
@@ -71,31 +63,35 @@ class DialogueState:
         return asdict(self)
 
 
-@dataclass
-class TurnContext:
-    """What a flow step may see and use during one turn."""
+# A button as the engine offers it: (label, payload).
+Choice = tuple[str, str]
+
+
+class Turn(Protocol):
+    """What the engine needs of one turn; the application's turn context provides it."""
 
     state: DialogueState
-    incoming: Incoming
     now: datetime
-    store: Store
-    session: AsyncSession
-    reporter: Reporter
-    settings: Settings
-    knowledge: Knowledge
-    parse: Parse | None = None
-    payload: str | None = None  # the pressed button, already checked against what was offered
-    replies: list[Reply] = field(default_factory=list)
-
-    def say(self, text: str, buttons: tuple[Button, ...] | list[Button] = ()) -> None:
-        self.replies.append(Reply(text, tuple(buttons)))
+    parse: Parse | None
+    payload: str | None  # the pressed button, already checked against what was offered
 
     @property
     def text(self) -> str:
-        return self.incoming.text.strip()
+        """The message's text, stripped."""
+        ...
+
+    @property
+    def has_files(self) -> bool:
+        """Whether the message carries files."""
+        ...
+
+    def say(self, text: str, buttons: tuple[Choice, ...] | list[Choice] = ()) -> None:
+        """Add a reply, with buttons."""
+        ...
 
 
-Action = Callable[[TurnContext, Frame, Flow], Awaitable[str | None]]
+# A flow action gets the application's own turn (a Turn, and more), the frame and the flow.
+Action = Callable[[Any, Frame, Flow], Awaitable[str | None]]
 
 
 class Engine:
@@ -116,7 +112,7 @@ class Engine:
         flow = self.catalog.flows[frame.flow]
         return frame, flow, flow.step(frame.step)
 
-    async def start(self, ctx: TurnContext, name: str, slots: dict[str, Any] | None = None) -> None:
+    async def start(self, ctx: Turn, name: str, slots: dict[str, Any] | None = None) -> None:
         """Begin a flow on top of whatever runs (a digression) and run to its first question."""
         flow = self.catalog.flows[name]
         frame = Frame(flow=name, step=flow.steps[0].id, slots=dict(slots or {}))
@@ -127,7 +123,7 @@ class Engine:
         ctx.state.stack.append(frame)
         await self._run(ctx)
 
-    async def reask(self, ctx: TurnContext, prefix_key: str | None = None) -> None:
+    async def reask(self, ctx: Turn, prefix_key: str | None = None) -> None:
         """Ask the pending question again (after an interruption)."""
         active = self.active(ctx.state)
         if active is None:
@@ -140,7 +136,7 @@ class Engine:
         else:
             await self._ask(ctx, frame, flow, step)
 
-    async def answer(self, ctx: TurnContext) -> None:
+    async def answer(self, ctx: Turn) -> None:
         """Use this message as the answer to the pending question."""
         active = self.active(ctx.state)
         if active is None:
@@ -232,7 +228,7 @@ class Engine:
             return self.text(flow, "unknown")
         return self.text(flow, "unknown_said", said=" ".join(said.split())[:80])
 
-    async def _gather(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> bool:
+    async def _gather(self, ctx: Turn, frame: Frame, flow: Flow, step: Step) -> bool:
         """A message soon after a story's last part is another part of it (people type in bursts),
         unless it answers the question asked meanwhile. True when it was added."""
         assert step.collect is not None
@@ -241,7 +237,7 @@ class Engine:
             (s for s in flow.slots.values() if s.gather_seconds and s.name in frame.slots), None
         )
         last = frame.slots.get(f"{story.name}_at") if story else None
-        if story is None or last is None or frame.return_to or ctx.incoming.attachments:
+        if story is None or last is None or frame.return_to or ctx.has_files:
             return False
         if slot.append_to == story.name or not ctx.text:
             return False
@@ -271,7 +267,7 @@ class Engine:
         await self._run(ctx)
         return True
 
-    def _append(self, ctx: TurnContext, frame: Frame, flow: Flow, name: str, text: str) -> bool:
+    def _append(self, ctx: Turn, frame: Frame, flow: Flow, name: str, text: str) -> bool:
         """Add a part to a text slot; False (and a word why) when the whole would be too long."""
         added = " ".join(text.split())
         whole = f"{frame.slots.get(name, '')}\n{added}".strip()
@@ -283,11 +279,11 @@ class Engine:
         frame.slots[f"{name}_at"] = ctx.now.isoformat()
         return True
 
-    async def _collect_files(self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step) -> None:
+    async def _collect_files(self, ctx: Turn, frame: Frame, flow: Flow, step: Step) -> None:
         assert step.collect is not None
         value = frame.slots.setdefault(step.collect, {"files": [], "notes": []})
         store = self.actions[flow.slots[step.collect].store or "store_evidence"]
-        if ctx.incoming.attachments:
+        if ctx.has_files:
             await store(ctx, frame, flow)
             await self._ask(ctx, frame, flow, step, key="ask_more_files")
             return
@@ -317,7 +313,7 @@ class Engine:
         await self._ask(ctx, frame, flow, step, key="ask_more_files")
 
     async def _reject(
-        self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step, result: Invalid
+        self, ctx: Turn, frame: Frame, flow: Flow, step: Step, result: Invalid
     ) -> None:
         assert step.collect is not None
         slot = flow.slots[step.collect]
@@ -336,18 +332,18 @@ class Engine:
             if self._has_text(flow, example)
             else self.text(flow, "example_generic")
         )
-        buttons = [b for b in self._buttons(flow, step) if b.payload != "skip"]
+        buttons = [b for b in self._buttons(flow, step) if b[1] != "skip"]
         text = self.text(flow, "still_invalid", example=text)
         if not step.ask_again:  # a confirmation (the summary) cannot be skipped
-            buttons.append(Button(self.text(flow, "button_skip"), "skip"))
+            buttons.append((self.text(flow, "button_skip"), "skip"))
             text += " " + self.text(flow, "skip_hint")
-        buttons.append(Button(self.text(flow, "button_stop"), "stop"))
+        buttons.append((self.text(flow, "button_stop"), "stop"))
         ctx.say(text, buttons)
 
     def _has_text(self, flow: Flow, key: str) -> bool:
         return key in flow.texts or key in self.catalog.texts
 
-    def _fill(self, ctx: TurnContext, frame: Frame, slot: str, value: Any, display: str) -> None:
+    def _fill(self, ctx: Turn, frame: Frame, slot: str, value: Any, display: str) -> None:
         spec = self.catalog.flows[frame.flow].slots.get(slot)
         if spec and spec.append_to:  # "Is er nog iets...?": the answer joins the story
             self._append(ctx, frame, self.catalog.flows[frame.flow], spec.append_to, str(value))
@@ -359,21 +355,21 @@ class Engine:
         if slot in frame.skipped:
             frame.skipped.remove(slot)
 
-    def _ask_guess(self, ctx: TurnContext, flow: Flow, frame: Frame) -> None:
+    def _ask_guess(self, ctx: Turn, flow: Flow, frame: Frame) -> None:
         assert frame.guess is not None
         yes_no = (
-            Button(self.text(flow, "button_yes"), "ja"),
-            Button(self.text(flow, "button_no"), "nee"),
+            (self.text(flow, "button_yes"), "ja"),
+            (self.text(flow, "button_no"), "nee"),
         )
         ctx.say(self.text(flow, "guess", value=frame.guess["display"]), yes_no)
 
-    def _buttons(self, flow: Flow, step: Step) -> tuple[Button, ...]:
+    def _buttons(self, flow: Flow, step: Step) -> tuple[Choice, ...]:
         slot = flow.slots[step.collect] if step.collect else None
         options = slot.choices if slot and slot.type in ("choice", "yesno") else ()
-        return tuple(Button(c.label, c.value) for c in (*options, *step.buttons))
+        return tuple((c.label, c.value) for c in (*options, *step.buttons))
 
     async def _ask(
-        self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step, key: str | None = None
+        self, ctx: Turn, frame: Frame, flow: Flow, step: Step, key: str | None = None
     ) -> None:
         if step.ask_action and key is None:
             await self.actions[step.ask_action](ctx, frame, flow)
@@ -381,13 +377,15 @@ class Engine:
         assert step.collect is not None
         buttons = self._buttons(flow, step)
         slot = flow.slots[step.collect]
-        if slot.optional and slot.type == "text" and all(b.payload != "skip" for b in buttons):
-            buttons += (Button(self.text(flow, "button_skip"), "skip"),)
+        if (
+            slot.optional
+            and slot.type == "text"
+            and all(payload != "skip" for _, payload in buttons)
+        ):
+            buttons += ((self.text(flow, "button_skip"), "skip"),)
         ctx.say(self.text(flow, key or step.ask or f"ask_{step.collect}"), buttons)
 
-    async def _advance_and_run(
-        self, ctx: TurnContext, frame: Frame, flow: Flow, step: Step
-    ) -> None:
+    async def _advance_and_run(self, ctx: Turn, frame: Frame, flow: Flow, step: Step) -> None:
         self._advance(frame, flow, step)
         await self._run(ctx)
 
@@ -404,7 +402,7 @@ class Engine:
             )
             frame.step = branch.target if branch else flow.after(step)
 
-    async def _run(self, ctx: TurnContext) -> None:
+    async def _run(self, ctx: Turn) -> None:
         """Execute steps until one waits for the reporter or every flow has ended."""
         for _ in range(MAX_STEPS_PER_TURN):
             if not ctx.state.stack:

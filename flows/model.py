@@ -274,12 +274,16 @@ def _flow(raw: Any, path: Path, choices: dict[str, tuple[Choice, ...]]) -> Flow:
 
 def validate(
     catalog: Catalog,
-    actions: Iterable[str],
+    actions: Iterable[str] | None,
     intents: Iterable[str],
     entities: Iterable[str] = ("incident_type", "platform", "role", "topic"),
 ) -> None:
-    """Check every reference in every flow; raise FlowError naming the flow and step."""
-    actions, intents, entities = set(actions), set(intents), set(entities)
+    """Check every reference in every flow; raise FlowError naming the flow and step.
+
+    With actions None the action names are not checked (the application registers them).
+    """
+    known = None if actions is None else set(actions)
+    intents, entities = set(intents), set(entities)
     for flow in catalog.flows.values():
         if flow.name not in intents and not flow.name.startswith("_"):
             raise FlowError(f"flow {flow.name}: no intent of that name starts it")
@@ -296,7 +300,7 @@ def validate(
                 slot.append_to not in flow.slots or flow.slots[slot.append_to].type != "text"
             ):
                 raise FlowError(f"{where}: appends to {slot.append_to!r}, not a text slot")
-            if slot.store and slot.store not in actions:
+            if slot.store and known is not None and slot.store not in known:
                 raise FlowError(f"{where}: unknown action {slot.store!r}")
 
         def has_text(key: str, flow: Flow = flow) -> bool:
@@ -314,7 +318,7 @@ def validate(
             if step.say and not has_text(step.say):
                 raise FlowError(f"{where}: unknown text {step.say!r}")
             for name in (step.action, step.ask_action):
-                if name and name not in actions:
+                if name and known is not None and name not in known:
                     raise FlowError(f"{where}: unknown action {name!r}")
             if step.link and step.link not in catalog.flows:
                 raise FlowError(f"{where}: links to unknown flow {step.link!r}")

@@ -181,3 +181,10 @@ def interpret(
     if len(cleaned.split()) < slot.min_words:
         return Invalid(f"invalid_{slot.name}")
     return Valid(cleaned, cleaned)
+
+
+def moment(value: Any) -> datetime | None:
+    """The moment a date slot's value holds; None for "weet ik niet" or no value."""
+    if isinstance(value, dict) and value.get("moment"):
+        return datetime.fromisoformat(value["moment"])
+    return None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from nlu.dates import clearly_past
+from nlu.training import DATA_DIR
 
 if TYPE_CHECKING:
     from nlu import Parse
@@ -350,8 +351,6 @@ def _guarded(rule: Rule, at: list[int], sentence: Sentence, urgent: bool, past: 
 
 @functools.cache
 def _matcher() -> Matcher:
-    from nlu.training import DATA_DIR
-
     return Matcher(load_words(), known_words(DATA_DIR))
 
 

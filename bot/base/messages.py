@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Button:
-    """A choice offered with a reply; the payload comes back when it is pressed."""
+class Button(NamedTuple):
+    """A choice offered with a reply; the payload comes back when it is pressed.
+
+    A (label, payload) pair, the form in which the flow engine offers buttons.
+    """
 
     label: str
     payload: str

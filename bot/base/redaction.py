@@ -1,11 +1,14 @@
-"""Secrets out of every log line: tokens, signing secret, encryption keys, database password."""
+"""Log safety: secrets out of every log line (tokens, signing secret, encryption keys, database
+password), users as short tags, errors as places without their messages."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import traceback
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
@@ -61,3 +64,15 @@ def install(secrets: Iterable[str]) -> Redactor:
         handler.addFilter(redactor)
     sys.excepthook = redactor.excepthook
     return redactor
+
+
+def user_tag(user: str) -> str:
+    """A short stable tag for logs instead of the user id."""
+    return hashlib.sha256(user.encode()).hexdigest()[:10]
+
+
+def safe_trace(error: BaseException) -> str:
+    """Where an error happened, without its message (which may hold personal data)."""
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    places = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    return f"{type(error).__name__} at {places}"

@@ -123,7 +123,7 @@ async def due_jobs(
     app: App, show: Callable[[], Awaitable[None]], every: float = 1.0
 ) -> AsyncIterator[Scheduler]:
     """Local mode: this process runs the scheduled jobs (check-ins, reminders) as they fall due."""
-    scheduler = Scheduler(app.store, app.settings, autorun=False)
+    scheduler = Scheduler(app.store, app.settings, app.dialogue.features.jobs, autorun=False)
     await scheduler.start()
     upkeep = aftercare.Upkeep(scheduler, every=every, run_due=True, after=show)
     upkeep.start()

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import time
-import traceback
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import delete
 
 from bot.base.clock import Clock, SystemClock
 from bot.base.messages import Button, Incoming, Reply, file_payload
+from bot.base.redaction import safe_trace, user_tag
 from bot.base.settings import Settings
-from bot.features import aftercare, invites, privacy, relay
-from bot.features import reporting as actions
+from bot.core import danger
+from bot.core.features import Features
+from bot.core.turn import TurnContext
 from bot.store import Evidence, Store
 from flows import catalog
-from flows.engine import DialogueState, Engine, TurnContext
+from flows.engine import DialogueState, Engine
 from flows.validators import Valid, interpret, normalise
 from knowledge import Knowledge
 from nlu import NLU
@@ -65,7 +64,6 @@ FLOW_INTENTS = (
     "case_status",
 )
 DIGRESSIONS = ("find_protocol", "find_training", "case_status")
-ADD_TO_CASE = "_add_to_case"
 MENU = (
     ("report_incident", "menu_report"),
     ("request_support", "menu_support"),
@@ -89,18 +87,6 @@ _ASKS_HELP = re.compile(
     r"|(bel|help) (me|mij)\b)",
     re.IGNORECASE,
 )
-
-
-def user_tag(user: str) -> str:
-    """A short stable tag for logs instead of the user id."""
-    return hashlib.sha256(user.encode()).hexdigest()[:10]
-
-
-def safe_trace(error: BaseException) -> str:
-    """Where an error happened, without its message (which may hold personal data)."""
-    frames = traceback.extract_tb(error.__traceback__)[-3:]
-    places = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
-    return f"{type(error).__name__} at {places}"
 
 
 def without_nul(message: Incoming) -> Incoming:
@@ -133,6 +119,8 @@ class Dialogue:
         settings: Settings,
         knowledge: Knowledge,
         clock: Clock | None = None,
+        *,
+        features: Features,
     ) -> None:
         self.store = store
         self.nlu = nlu
@@ -140,7 +128,8 @@ class Dialogue:
         self.knowledge = knowledge
         self.clock = clock or store.clock or SystemClock()
         self.catalog = catalog()
-        self.engine = Engine(self.catalog, actions.ACTIONS)
+        self.features = features
+        self.engine = Engine(self.catalog, features.actions)
 
     def text(self, key: str, **values: object) -> str:
         return self.catalog.text(None, key, **values)
@@ -182,6 +171,7 @@ class Dialogue:
                     reporter=turn.reporter,
                     settings=self.settings,
                     knowledge=self.knowledge,
+                    engine=self.engine,
                     parse=parse,
                 )
                 if state.stack and turn.conversation.updated_at < ctx.now - timedelta(
@@ -249,23 +239,25 @@ class Dialogue:
         in_flow = active is not None and (takes_files or not files_only)
         typed = bool(ctx.text) and message.button is None and not ctx.text.startswith("/")
         if typed and (not in_flow or (ctx.parse is not None and ctx.parse.intent == "emergency")):
-            actions.remember_said(ctx)
+            danger.remember_said(ctx)
         parse = ctx.parse
         sure_danger = (
             parse is not None
             and parse.intent == "emergency"
             and (parse.source != "classifier" or parse.confidence >= SURE_EMERGENCY)
         )
-        # A case waits for the team: the reporter's words go to its thread.
-        if await relay.intercept(ctx, in_flow=in_flow, sure_danger=sure_danger):
-            if self.engine.active(ctx.state):
-                await self.engine.reask(ctx, prefix_key="resume")
-            return
+        # E.g. a case waits for the team: the reporter's words go to its thread.
+        for intercept in self.features.intercepts:
+            if await intercept(ctx, in_flow=in_flow, sure_danger=sure_danger):
+                if self.engine.active(ctx.state):
+                    await self.engine.reask(ctx, prefix_key="resume")
+                return
         if message.button is not None:
-            if aftercare.is_answer(message.button):
-                # A check-in is answered days later: checked against the store, not the last turn.
-                await aftercare.answer(ctx, message.button)
-                await self.engine.reask(ctx, prefix_key="resume")
+            standing = self.features.standing_button(message.button)
+            if standing is not None:
+                # E.g. a check-in, answered days later: checked against the store by its handler.
+                handler, value = standing
+                await handler(ctx, value)
                 return
             payload = self._offered(ctx.state, message.button)
             if payload is None:
@@ -283,7 +275,8 @@ class Dialogue:
                 self._menu(ctx)
                 return
             if intent == "start" and len(ctx.text.split()) > 1:  # a deep link: an invite code
-                await invites.redeem(ctx, ctx.text.split(maxsplit=1)[1])
+                for deep_link in self.features.deep_links:
+                    await deep_link(ctx, ctx.text.split(maxsplit=1)[1])
                 if self.engine.active(ctx.state):
                     await self.engine.reask(ctx, prefix_key="resume")
                 else:
@@ -312,37 +305,21 @@ class Dialogue:
         if takes_files:
             await self.engine.answer(ctx)
             return
-        sent = await actions.just_sent(ctx) if self.engine.active(ctx.state) is None else None
-        if sent is not None:  # a screenshot right after sending belongs to that report
-            await self.engine.start(ctx, ADD_TO_CASE, {"case_ref": sent.ref})
-            await self.engine.answer(ctx)
-            return
+        for handler in self.features.files:
+            if await handler(ctx):
+                return
         ctx.say(self.text("files_not_expected"))
         await self.engine.reask(ctx)
 
-    async def _add_to_case(self, ctx: TurnContext, ref: str) -> None:
-        """Start adding to one of the reporter's own sent cases."""
-        if await actions.own_case(ctx, ref) is None:
-            ctx.say(self.text("expired_button"))
-            await self.engine.reask(ctx)
-            return
-        if ctx.state.stack and ctx.state.stack[-1].flow == ADD_TO_CASE:
-            ctx.state.stack.pop()  # adding to another case instead
-        await self.engine.start(ctx, ADD_TO_CASE, {"case_ref": ref})
-
     async def _on_payload(self, ctx: TurnContext, payload: str) -> None:
         kind, _, value = payload.partition(":")
-        if payload == "alert_team":
-            await actions.request_support(
-                ctx, urgency="urgent", contact="chatten", phone=None, need=None
-            )
-            await self.engine.reask(ctx, prefix_key="resume")
-        elif payload == actions.REPORT_NOW:
-            story = actions.last_said(ctx)
+        found = self.features.button(payload)
+        if payload == danger.REPORT_NOW:
+            story = danger.last_said(ctx)
             slots = {"story": " ".join(story.split())} if story and is_story(story) else {}
             await self._drop_flows(ctx)
             await self.engine.start(ctx, "report_incident", slots)
-        elif payload == actions.NOT_NEEDED:
+        elif payload == danger.NOT_NEEDED:
             ctx.say(self.text("not_needed"))
         elif payload == "resume":
             if self.engine.active(ctx.state):
@@ -357,27 +334,9 @@ class Dialogue:
             await self.engine.reask(ctx)
         elif kind == "intent":
             await self._on_intent(ctx, value, confident=True)
-        elif kind == "kb":
-            if not actions.show_entry(ctx, value):
-                ctx.say(self.text("expired_button"))
-            await self.engine.reask(ctx, prefix_key="resume")
-        elif kind == "meer":
-            if not actions.show_more(ctx, value):
-                ctx.say(self.text("expired_button"))
-            await self.engine.reask(ctx, prefix_key="resume")
-        elif kind == "add":
-            await self._add_to_case(ctx, value)
-        elif kind == "case":
-            if not await actions.show_case(ctx, value):
-                ctx.say(self.text("expired_button"))
-            await self.engine.reask(ctx, prefix_key="resume")
-        elif kind == "dossier":
-            if not await actions.send_dossier(ctx, value):
-                ctx.say(self.text("expired_button"))
-            await self.engine.reask(ctx, prefix_key="resume")
-        elif kind == "privacy":
-            if await privacy.on_button(ctx, value):
-                await self.engine.reask(ctx, prefix_key="resume")
+        elif found is not None:
+            handler, value = found
+            await handler(ctx, value)
         elif self.engine.active(ctx.state):
             await self.engine.answer(ctx)
         else:
@@ -406,7 +365,7 @@ class Dialogue:
                 ctx.say(self.text("emergency"))
                 await self.engine.answer(ctx)
                 return
-            actions.say_emergency(ctx)
+            danger.say_emergency(ctx)
             return
         if active is not None:
             await self._in_flow(ctx, intent, confident)
@@ -425,8 +384,8 @@ class Dialogue:
             ctx.say(self.text("thanks"))
         elif intent == "goodbye":
             ctx.say(self.text("goodbye"))
-        elif intent == "privacy":
-            privacy.explain(ctx)
+        elif intent in self.features.intents:
+            await self.features.intents[intent](ctx)
         elif intent == "cancel":
             ctx.say(self.text("nothing_to_cancel"), self._menu_buttons())
         elif intent == "out_of_scope":
@@ -456,7 +415,7 @@ class Dialogue:
             if (
                 intent in DIGRESSIONS
                 or intent == "help"
-                or intent == "privacy"
+                or intent in self.features.intents
                 or intent == "start"
             ):
                 await self._interrupt(ctx, intent)
@@ -513,8 +472,8 @@ class Dialogue:
         if intent == "greet":
             await self.engine.reask(ctx, prefix_key="greet_again")
             return
-        if intent == "privacy":
-            privacy.explain(ctx)
+        if intent in self.features.intents:
+            await self.features.intents[intent](ctx)
         else:
             ctx.say(self.text("help" if intent == "help" else "menu"))
         await self.engine.reask(ctx, prefix_key="resume")
@@ -555,9 +514,8 @@ class Dialogue:
         ctx.say(self.text("menu"), self._menu_buttons())
 
     async def _add_offer(self, ctx: TurnContext) -> tuple[Button, ...]:
-        """Right after sending a report, "ik heb nog een screenshot" is offered a way to add it."""
-        sent = await actions.just_sent(ctx)
-        return (actions.add_button(ctx, sent),) if sent is not None else ()
+        """What features offer beside a fallback answer (e.g. adding to the report just sent)."""
+        return tuple([b for offer in self.features.offers for b in await offer(ctx)])
 
     async def _fallback(self, ctx: TurnContext) -> None:
         """Do not guess: offer the likely options and 'something else'."""

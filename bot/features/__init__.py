@@ -1,1 +1,2 @@
-"""One package per feature; each registers its actions, buttons and jobs with the core."""
+"""One package per feature; each declares what it adds to the core (bot.core.features.Feature)
+and the application (bot.app.FEATURES) hands them all to the dialogue and the scheduler."""

@@ -1,8 +1,10 @@
 """The one scheduler: APScheduler with its jobs in the case database, guarded by a database lock.
 
 Every process opens the job store and may add or cancel jobs; only the process holding the lock
-runs them. Jobs are `"module:function"` references with ids `<kind>:<case reference>`, so a job
-for the same purpose and case replaces the old one instead of running twice. Run times come from
+runs them. A job names its handler (registered by the features: `"checkin"`, `"reescalate"`…)
+and has an id `<kind>:<case reference>`, so a job for the same purpose and case replaces the old
+one instead of running twice. A handler gets the scheduler (its store, settings and clock) and the
+job's arguments. Run times come from
 the store's clock; with an injected clock, `run_due()` runs what is due instead of the wall clock.
 """
 
@@ -14,19 +16,21 @@ import fcntl
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.base.clock import Clock
+from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
 from bot.store import Store
 
@@ -35,14 +39,21 @@ log = logging.getLogger("weerbaar.scheduler")
 JOBS_TABLE = "scheduled_jobs"
 LOCK_KEY = 4242002  # PostgreSQL advisory lock; 4242001 guards migrations
 
-_current: Scheduler | None = None
+# What every stored job refers to: the job store keeps a function reference, and this one is
+# the same wherever a handler's code lives. The job's first argument names its handler.
+RUN = "bot.jobs.scheduler:run_job"
+
+# A job's handler: called with the scheduler and the job's arguments.
+JobHandler = Callable[..., Awaitable[None]]
 
 
-def current() -> Scheduler:
-    """The scheduler that runs jobs in this process; jobs reach the store through it."""
-    if _current is None:
-        raise RuntimeError("no scheduler runs jobs in this process")
-    return _current
+async def run_job(name: str, *args: str) -> None:
+    """A job runs through the scheduler that took it from the store, never on its own."""
+    raise RuntimeError(f"job {name} runs only through its scheduler")
+
+
+class UnknownJob(LookupError):
+    """A stored job names no registered handler."""
 
 
 class Lock(Protocol):
@@ -138,6 +149,18 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
+class _HandlerExecutor(AsyncIOExecutor):
+    """Runs each job's registered handler with the scheduler (instead of the stored reference)."""
+
+    def __init__(self, owner: Scheduler) -> None:
+        super().__init__()
+        self._owner = owner
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        job.func = self._owner.dispatch  # this copy only; the store keeps RUN
+        super()._do_submit_job(job, run_times)
+
+
 class _CaseScheduler(AsyncIOScheduler):
     """APScheduler that waits while this process is inside a SQLite transaction."""
 
@@ -159,12 +182,14 @@ class Scheduler:
         self,
         store: Store,
         settings: Settings,
+        handlers: Mapping[str, JobHandler] | None = None,
         *,
         autorun: bool = True,
         watch_seconds: float = 5.0,
     ) -> None:
         self.store = store
         self.settings = settings
+        self.handlers = dict(handlers or {})
         self.autorun = autorun  # False: due jobs run only through run_due() (injected clocks)
         self.watch_seconds = watch_seconds
         url = settings.sync_database_url
@@ -174,6 +199,7 @@ class Scheduler:
         self._aps = _CaseScheduler(
             store,
             jobstores={"default": self.jobstore},
+            executors={"default": _HandlerExecutor(self)},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=timezone.utc,
         )
@@ -207,18 +233,27 @@ class Scheduler:
             await asyncio.sleep(0)
 
     async def schedule(
-        self, job_id: str, func: str, run_at: datetime, args: Sequence[str] = ()
+        self, job_id: str, handler: str, run_at: datetime, args: Sequence[str] = ()
     ) -> None:
-        """Store a job that runs once at run_at; a job with the same id is replaced."""
+        """Store a job that runs the named handler once at run_at; one with the same id is replaced."""
+        if handler not in self.handlers:
+            raise UnknownJob(handler)
         await asyncio.to_thread(
             self._aps.add_job,
-            func,
+            RUN,
             trigger="date",
             run_date=run_at,
             id=job_id,
-            args=list(args),
+            args=[handler, *args],
             replace_existing=True,
         )
+
+    async def dispatch(self, name: str, *args: str) -> None:
+        """Run one job: the handler registered under its name, with this scheduler."""
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise UnknownJob(name)
+        await handler(self, *args)
 
     async def cancel(self, job_id: str) -> bool:
         """Remove a job; False when there was none."""
@@ -241,31 +276,24 @@ class Scheduler:
         for job in due:
             await self.cancel(job.id)  # a one-off job is done once it starts
             try:
-                await job.func(*job.args, **job.kwargs)
+                await self.dispatch(*job.args)
             except Exception as error:
-                from bot.core.dialogue import safe_trace
-
                 log.error("job %s failed: %s", job.id, safe_trace(error))
         return len(due)
 
     async def _take_over(self) -> bool:
-        global _current
         if not await self._lock.acquire():
             return False
         self._holding = True
-        _current = self
         if self.autorun:
             self._aps.resume()
         log.info("this process runs the scheduled jobs")
         return True
 
     async def _step_down(self) -> None:
-        global _current
         if not self._holding:
             return
         self._holding = False
-        if _current is self:
-            _current = None
         if self._aps.running:
             self._aps.pause()
         await self._lock.release()
@@ -284,6 +312,39 @@ class Scheduler:
                     self._aps.wakeup()
             except Exception as error:
                 log.warning("scheduler watch failed (%s)", type(error).__name__)
+
+
+# --- jobs of a case, removed inside the caller's transaction ----------------------------------
+
+
+async def _has_jobs_table(session: AsyncSession) -> bool:
+    return bool(
+        await session.run_sync(lambda sync: inspect(sync.connection()).has_table(JOBS_TABLE))
+    )
+
+
+async def cancel_case_jobs(session: AsyncSession, *refs: str) -> int:
+    """Remove every job of these cases (`<kind>:<ref>` and `<kind>:<ref>:<n>`) in this transaction.
+
+    With the case's own change in the same transaction, a closed or deleted case never has a job
+    left behind, and a rolled-back change keeps its jobs.
+    """
+    if not refs or not await _has_jobs_table(session):
+        return 0
+    removed = 0
+    for ref in refs:
+        result = await session.execute(
+            text(f"DELETE FROM {JOBS_TABLE} WHERE id LIKE :single OR id LIKE :numbered"),
+            {"single": f"%:{ref}", "numbered": f"%:{ref}:%"},
+        )
+        removed += int(result.rowcount or 0)
+    return removed
+
+
+async def cancel_job(session: AsyncSession, job_id: str) -> None:
+    """Remove one job in this transaction."""
+    if await _has_jobs_table(session):
+        await session.execute(text(f"DELETE FROM {JOBS_TABLE} WHERE id = :id"), {"id": job_id})
 
 
 def job_row(job_id: str, next_run: float | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.clock import FixedClock
 from bot.base.settings import Settings
 from bot.channels.local import json_chat
@@ -26,7 +26,13 @@ async def test_a_check_in_appears_in_the_json_chat_when_due(
 ) -> None:
     settings = Settings(database_url=database_url)  # no tokens: local mode
     nlu = KeywordNLU()
-    app = App(settings, store, nlu, knowledge, Dialogue(store, nlu, settings, knowledge, clock))
+    app = App(
+        settings,
+        store,
+        nlu,
+        knowledge,
+        Dialogue(store, nlu, settings, knowledge, clock, features=FEATURES),
+    )
     read_end, write_end = os.pipe()
     stdin, feed = os.fdopen(read_end, "rb"), os.fdopen(write_end, "wb", buffering=0)
     out: list[dict[str, Any]] = []

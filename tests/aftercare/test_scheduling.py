@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.__main__ import main
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.clock import FixedClock
 from bot.base.settings import Settings, SettingsError
 from bot.features import aftercare
@@ -23,7 +23,7 @@ from tests.slack.conftest import Reporter, load_case
 async def _planned_with(store: Store, settings: Settings, reporter: Reporter) -> str:
     """Report, plan the check-ins with one scheduler, and stop it (the process goes down)."""
     ref = await report(reporter)
-    before = Scheduler(store, settings, autorun=False)
+    before = Scheduler(store, settings, FEATURES.jobs, autorun=False)
     await before.start()
     try:
         assert await aftercare.keep_planned(before) == 3  # two check-ins and the digest
@@ -36,7 +36,7 @@ async def test_a_restart_between_planning_and_firing_still_asks_once(
     app: App, store: Store, settings: Settings, reporter: Reporter, clock: FixedClock
 ) -> None:
     ref = await _planned_with(store, settings, reporter)
-    after = Scheduler(store, settings, autorun=False)
+    after = Scheduler(store, settings, FEATURES.jobs, autorun=False)
     await after.start()
     try:
         assert await aftercare.keep_planned(after) == 0  # nothing planned twice
@@ -53,7 +53,7 @@ async def test_downtime_over_two_due_times_asks_once(
 ) -> None:
     ref = await _planned_with(store, settings, reporter)
     clock.advance(timedelta(days=8))  # down from Sunday to a week later Monday
-    after = Scheduler(store, settings, autorun=False)
+    after = Scheduler(store, settings, FEATURES.jobs, autorun=False)
     await after.start()
     try:
         await after.run_due()
@@ -82,14 +82,16 @@ async def test_the_live_scheduler_coalesces_late_check_ins_too(
             turn.session.add(
                 Checkin(case_id=case.id, number=number, due_at=now - late, planned=True)
             )
-    down = Scheduler(store, settings, autorun=False)  # planned, then the process went down
+    down = Scheduler(
+        store, settings, FEATURES.jobs, autorun=False
+    )  # planned, then the process went down
     await down.start()
     for number, late in ((1, timedelta(days=7)), (2, timedelta(days=1))):
         job = aftercare.checkin_job(case.ref, number)
         await down.schedule(job, aftercare.CHECK_IN, now - late, [case.ref, str(number)])
     await down.stop()
 
-    live = Scheduler(store, settings, watch_seconds=3600)
+    live = Scheduler(store, settings, FEATURES.jobs, watch_seconds=3600)
     await live.start()  # both jobs are overdue: APScheduler starts them in one go
     try:
         repeat = aftercare.checkin_job(case.ref, 2)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.app import FEATURES
 from bot.base.clock import FixedClock
 from bot.base.messages import Incoming, Reply
 from bot.base.settings import Settings
@@ -67,7 +68,9 @@ class Chat:
 @pytest.fixture
 def make_chat(store: Store, nlu_model: NLU, knowledge: Knowledge, clock: FixedClock):
     def make(user: str = "local:anna", settings: Settings | None = None) -> Chat:
-        dialogue = Dialogue(store, nlu_model, settings or Settings(), knowledge, clock)
+        dialogue = Dialogue(
+            store, nlu_model, settings or Settings(), knowledge, clock, features=FEATURES
+        )
         return Chat(dialogue, user)
 
     return make

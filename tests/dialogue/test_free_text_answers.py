@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.app import FEATURES
 from bot.base.settings import Settings
 from bot.core.dialogue import Dialogue
 from bot.store import Store
@@ -120,7 +121,9 @@ class SureItIs:
 async def test_a_sure_greeting_only_interrupts_free_text_when_it_is_just_a_greeting(
     store: Store, nlu_model: NLU, knowledge, clock
 ) -> None:
-    dialogue = Dialogue(store, SureItIs(nlu_model, "greet"), Settings(), knowledge, clock)
+    dialogue = Dialogue(
+        store, SureItIs(nlu_model, "greet"), Settings(), knowledge, clock, features=FEATURES
+    )
     chat = Chat(dialogue)
     await _to_the_place_question(chat)  # the story, too, is kept although called a greeting
     await chat.send("goedemiddag")
@@ -139,7 +142,9 @@ async def test_a_sure_greeting_only_interrupts_free_text_when_it_is_just_a_greet
 async def test_a_free_text_answer_about_a_protocol_is_kept_a_question_is_answered(
     store: Store, nlu_model: NLU, knowledge, clock
 ) -> None:
-    dialogue = Dialogue(store, SureItIs(nlu_model, "find_protocol"), Settings(), knowledge, clock)
+    dialogue = Dialogue(
+        store, SureItIs(nlu_model, "find_protocol"), Settings(), knowledge, clock, features=FEATURES
+    )
     chat = Chat(dialogue)
     await chat.send("/melden")
     await chat.send("Hoe doe ik aangifte bij de politie?")  # a question: answered, then on

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 
+from bot.app import FEATURES
 from bot.base.clock import FixedClock
 from bot.base.messages import Incoming, Reply
 from bot.base.settings import Settings
@@ -22,7 +23,7 @@ USER = "local:anna"
 
 @pytest.fixture
 def dialogue(store: Store, clock: FixedClock) -> Dialogue:
-    return Dialogue(store, KeywordNLU(), Settings(), Knowledge.load(), clock)
+    return Dialogue(store, KeywordNLU(), Settings(), Knowledge.load(), clock, features=FEATURES)
 
 
 async def _press(dialogue: Dialogue, user: str, payload: str) -> list[Reply]:

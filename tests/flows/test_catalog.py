@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.features.reporting import ACTIONS
+from bot.app import FEATURES
 from flows import catalog
 from flows.__main__ import diagram, main
 from flows.model import FLOWS_DIR, FlowError, load_catalog, validate
@@ -91,7 +91,7 @@ def test_broken_flows_are_refused_naming_flow_and_step(
     tmp_path: Path, flow_yaml: str, message: str
 ) -> None:
     with pytest.raises(FlowError) as refused:
-        validate(load_catalog(_broken(tmp_path, flow_yaml)), ACTIONS, INTENTS)
+        validate(load_catalog(_broken(tmp_path, flow_yaml)), FEATURES.actions, INTENTS)
     assert message in str(refused.value)
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.clock import FixedClock
 from bot.base.messages import Incoming, Reply
 from bot.base.settings import Settings
@@ -80,13 +80,19 @@ def settings(database_url: str, fake: FakeSlack) -> Settings:
 @pytest.fixture
 def app(store: Store, settings: Settings, knowledge: Knowledge, clock: FixedClock) -> App:
     nlu = KeywordNLU()
-    return App(settings, store, nlu, knowledge, Dialogue(store, nlu, settings, knowledge, clock))
+    return App(
+        settings,
+        store,
+        nlu,
+        knowledge,
+        Dialogue(store, nlu, settings, knowledge, clock, features=FEATURES),
+    )
 
 
 @pytest.fixture
 async def scheduler(store: Store, settings: Settings) -> AsyncIterator[Scheduler]:
     """Runs due jobs only when a test calls run_due(), on the injected clock."""
-    scheduler = Scheduler(store, settings, autorun=False)
+    scheduler = Scheduler(store, settings, FEATURES.jobs, autorun=False)
     await scheduler.start()
     yield scheduler
     await scheduler.stop()

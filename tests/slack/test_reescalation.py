@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.app import FEATURES
 from bot.base.clock import FixedClock
 from bot.base.settings import Settings
 from bot.features.support import escalation
@@ -124,8 +125,8 @@ async def test_jobs_list_shows_ids_times_and_references_only(
 async def test_one_scheduler_holds_the_lock_and_another_takes_over(
     store: Store, settings: Settings
 ) -> None:
-    first = Scheduler(store, settings, autorun=False, watch_seconds=3600)
-    second = Scheduler(store, settings, autorun=False, watch_seconds=3600)
+    first = Scheduler(store, settings, FEATURES.jobs, autorun=False, watch_seconds=3600)
+    second = Scheduler(store, settings, FEATURES.jobs, autorun=False, watch_seconds=3600)
     await first.start()
     await second.start()
     try:
@@ -142,13 +143,13 @@ async def test_one_scheduler_holds_the_lock_and_another_takes_over(
 async def test_a_job_survives_a_restart(
     store: Store, settings: Settings, clock: FixedClock
 ) -> None:
-    before = Scheduler(store, settings, autorun=False)
+    before = Scheduler(store, settings, FEATURES.jobs, autorun=False)
     await before.start()
     await before.schedule(
         "reescalate:WB-2026-0042", escalation.REESCALATE, clock.now(), ["WB-2026-0042"]
     )
     await before.stop()
-    after = Scheduler(store, settings, autorun=False)
+    after = Scheduler(store, settings, FEATURES.jobs, autorun=False)
     await after.start()
     try:
         assert await after.run_time("reescalate:WB-2026-0042") == clock.now()
@@ -164,7 +165,7 @@ async def test_the_live_scheduler_runs_a_due_job_by_the_wall_clock(
     from bot.store import open_store
 
     store = await open_store(database_url)  # the system clock
-    live = Scheduler(store, settings, watch_seconds=3600)
+    live = Scheduler(store, settings, FEATURES.jobs, watch_seconds=3600)
     await live.start()
     try:
         async with store.turn("telegram:5005") as turn:

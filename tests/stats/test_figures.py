@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
+from bot.app import FEATURES
 from bot.base.clock import FixedClock
 from bot.base.messages import Incoming
 from bot.base.settings import Settings
@@ -139,7 +140,7 @@ async def test_deleted_and_purged_cases_still_count_as_numbers(
     before = json.loads((await _cli(store, monkeypatch, capsys, "--json", *PERIOD))[1])
     counts = await privacy.purge(store, Settings(retention_days=30))
     assert counts["cases"] == len(generated.purge) > 0
-    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge, clock)
+    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge, clock, features=FEATURES)
     for user in generated.users[:5]:
         await dialogue.handle(Incoming(user, "/privacy"))
         await dialogue.handle(Incoming(user, button="privacy:erase"))

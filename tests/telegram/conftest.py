@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.clock import FixedClock
 from bot.base.settings import Settings
 from bot.channels.telegram import TelegramChannel
@@ -58,7 +58,7 @@ def make_app(
             telegram_api_base_url=fake.base_url,
             **overrides,
         )
-        dialogue = Dialogue(store, nlu_model, settings, knowledge, clock)
+        dialogue = Dialogue(store, nlu_model, settings, knowledge, clock, features=FEATURES)
         return App(settings, store, nlu_model, knowledge, dialogue)
 
     return make

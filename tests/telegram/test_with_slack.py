@@ -11,7 +11,7 @@ from datetime import timedelta
 import aiohttp
 from aiohttp import web
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.clock import FixedClock
 from bot.channels.slack import SlackDesk
 from bot.channels.telegram import TelegramChannel
@@ -46,7 +46,7 @@ async def together(
         slack_api_base_url=slack.url,
     )
     shared = web.Application()
-    scheduler = Scheduler(store, app.settings, autorun=False)
+    scheduler = Scheduler(store, app.settings, FEATURES.jobs, autorun=False)
     await scheduler.start()
     desk = SlackDesk(app, shared, scheduler=scheduler, http_timeout=0.5, poll_seconds=None)
     telegram = TelegramChannel(app, shared, poll_timeout=1, retry_interval=0.02)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.messages import Attachment, Incoming, Reply
 from bot.base.settings import Settings
 from bot.channels.local import BadInput, read_line
@@ -203,7 +203,7 @@ async def test_after_the_storm_the_desk_still_works(
 async def test_nul_characters_are_dropped_on_sqlite_and_postgresql(
     store: Store, knowledge: Any
 ) -> None:
-    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge)
+    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge, features=FEATURES)
     user = "local:nul"
     for message in (
         Incoming(user, "/melden"),
@@ -234,7 +234,7 @@ async def test_an_nlu_outage_gets_the_kind_error_answer_not_a_crash(
         async def parse(self, text: str) -> Any:
             raise NLUUnavailable("de NLU-server antwoordt niet")
 
-    dialogue = Dialogue(store, Unavailable(), Settings(), knowledge)  # type: ignore[arg-type]
+    dialogue = Dialogue(store, Unavailable(), Settings(), knowledge, features=FEATURES)  # type: ignore[arg-type]
     replies = await dialogue.handle(Incoming("local:nlu", "hallo"))
     assert [r.text for r in replies] == [dialogue.text("error")]
     help_replies = await dialogue.handle(Incoming("local:nlu", "/help"))  # commands need no NLU

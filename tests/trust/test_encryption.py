@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.__main__ import main
+from bot.app import FEATURES
 from bot.base import crypto
 from bot.base.messages import Attachment, Incoming
 from bot.base.settings import ROOT, Settings, SettingsError
@@ -31,7 +32,7 @@ PHONE_DIGITS = "0687654321"
 
 async def _scenario(store: Store, knowledge: Knowledge) -> Persona:
     """A report with a file and a note, a support request with a phone number, a draft."""
-    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge)
+    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge, features=FEATURES)
     persona = Persona(11, wants_support=True)
     await complete(dialogue, persona, files=(FILE,), note=NOTE)
     user = f"local:{persona.name}"

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base import crypto
 from bot.base.clock import FixedClock
 from bot.base.messages import Incoming
@@ -291,7 +291,9 @@ async def test_postgres_restarted_mid_run_the_store_reconnects_and_loses_nothing
 ) -> None:
     url = postgres.create_database(f"restart_{os.getpid()}")
     store = await open_store(url)
-    dialogue = Dialogue(store, KeywordNLU(), Settings(database_url=url), knowledge)
+    dialogue = Dialogue(
+        store, KeywordNLU(), Settings(database_url=url), knowledge, features=FEATURES
+    )
     reporters = [Persona(n, wants_support=n % 2 == 0) for n in range(20)]
     failed_turns = 0
 
@@ -334,7 +336,7 @@ async def test_postgres_restarted_mid_run_the_store_reconnects_and_loses_nothing
 async def test_the_same_confirmation_twice_at_once_makes_one_case(
     store: Store, knowledge: Knowledge
 ) -> None:
-    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge)
+    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge, features=FEATURES)
     persona = Persona(1, wants_support=True)
     while True:
         message = persona.next_input()
@@ -358,7 +360,7 @@ async def test_the_same_confirmation_twice_at_once_makes_one_case(
 async def test_an_alert_pressed_twice_alerts_the_team_once(
     store: Store, knowledge: Knowledge
 ) -> None:
-    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge)
+    dialogue = Dialogue(store, KeywordNLU(), Settings(), knowledge, features=FEATURES)
     user = "local:bang"
     replies = await dialogue.handle(Incoming(user, "Er staat iemand met een mes voor mijn deur"))
     assert replies[0].text.startswith("Ben je nu in gevaar? Bel direct 112.")

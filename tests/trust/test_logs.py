@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.messages import Attachment, Incoming
 from bot.core.dialogue import Dialogue
 from bot.store import Store
@@ -78,7 +78,9 @@ async def test_a_whole_scenario_leaves_no_typed_word_in_the_logs(
     await say(dialogue, reporter_user, "/stop")
     await desk.deliver()
 
-    understanding = Dialogue(store, nlu_model, dialogue.settings, dialogue.knowledge)
+    understanding = Dialogue(
+        store, nlu_model, dialogue.settings, dialogue.knowledge, features=FEATURES
+    )
     await say(understanding, user, "Hoe doe ik aangifte over zorgvraagwoord bij de politie?")
     await say(understanding, user, "Er staat iemand met een mes voor mijn deur, zorggevaar")
     await say(understanding, user, "x" * 5000 + "zorglang")

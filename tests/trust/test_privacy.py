@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.__main__ import main
-from bot.app import App
+from bot.app import FEATURES, App
 from bot.base.clock import FixedClock
 from bot.base.messages import Attachment, Incoming, file_from_payload
 from bot.base.settings import Settings
@@ -34,7 +34,9 @@ PHOTO = Attachment(
 
 @pytest.fixture
 def dialogue(store: Store, knowledge: Knowledge, clock: FixedClock) -> Dialogue:
-    return Dialogue(store, KeywordNLU(), Settings(retention_days=30), knowledge, clock)
+    return Dialogue(
+        store, KeywordNLU(), Settings(retention_days=30), knowledge, clock, features=FEATURES
+    )
 
 
 async def _press(dialogue: Dialogue, user: str, payload: str) -> list[Any]:
@@ -235,7 +237,9 @@ async def test_the_retention_job_runs_daily_on_the_scheduler_and_from_the_comman
 ) -> None:
     from bot.features.support import cases
 
-    scheduler = Scheduler(store, Settings(database_url=store.url, retention_days=30), autorun=False)
+    scheduler = Scheduler(
+        store, Settings(database_url=store.url, retention_days=30), FEATURES.jobs, autorun=False
+    )
     await scheduler.start()
     try:
         first = await privacy.plan_retention(scheduler)

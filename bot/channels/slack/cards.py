@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.base.clock import when
-from bot.features.insights.stats import text as catalog_text
 from bot.features.support.cases import case_json
 from bot.store import Case
+from flows import catalog, text
 
 Blocks = list[dict[str, Any]]
 
@@ -103,8 +103,6 @@ def owner_text(owner: str | None) -> str:
 def _label(flow: str, slot: str, value: str | None) -> str:
     if not value:
         return "onbekend"
-    from flows import catalog
-
     known = catalog().flows.get(flow)
     found = known.slots[slot].choice(value) if known and slot in known.slots else None
     return found.label if found else value.replace("_", " ").capitalize()
@@ -400,7 +398,8 @@ HOME_WAITING = 5
 def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict[str, Any]:
     """The Home tab of a support team member: the load now, who waits longest, this week."""
     lines = [
-        catalog_text(
+        text(
+            None,
             "home_waiting_line",
             ref=case.ref,
             type=escape(type_text(case)),
@@ -408,16 +407,16 @@ def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict
             since=when(case.created_at),
         )
         for case in waiting[:HOME_WAITING]
-    ] or [catalog_text("home_nobody_waiting")]
+    ] or [text(None, "home_nobody_waiting")]
     blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": catalog_text("home_title")}},
-        section(catalog_text("home_load", **load)),
+        {"type": "header", "text": {"type": "plain_text", "text": text(None, "home_title")}},
+        section(text(None, "home_load", **load)),
         {"type": "divider"},
-        section(f"*{catalog_text('home_waiting_title')}*\n" + "\n".join(lines)),
+        section(f"*{text(None, 'home_waiting_title')}*\n" + "\n".join(lines)),
         {"type": "divider"},
         section(
-            f"*{catalog_text('home_week_title')}*\n"
-            + catalog_text("home_week_new", new=new)
+            f"*{text(None, 'home_week_title')}*\n"
+            + text(None, "home_week_new", new=new)
             + "\n"
             + escape(week)
         ),
@@ -427,4 +426,4 @@ def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict
 
 def home_notice(key: str) -> dict[str, Any]:
     """A Home tab with one sentence, for someone who may not see the figures."""
-    return {"type": "home", "blocks": [section(catalog_text(key))]}
+    return {"type": "home", "blocks": [section(text(None, key))]}

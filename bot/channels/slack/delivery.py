@@ -25,6 +25,7 @@ from bot.features.support import escalation, promises
 from bot.jobs.scheduler import Scheduler
 from bot.store import Case, Evidence, Store
 from bot.store.outbox import DeliveryFailed
+from flows import text
 
 log = logging.getLogger("weerbaar.slack")
 
@@ -71,8 +72,8 @@ class Delivery:
             await self._digest(payload, retry)
             return
         if kind == "dead_letter":  # an operator's matter, about no case
-            text, key = str(payload.get("text", "")), str(payload.get("key") or "dead_letter")
-            await self._post(self.channel, key, text, oldest=self._day_ago(), retry=retry)
+            said, key = str(payload.get("text", "")), str(payload.get("key") or "dead_letter")
+            await self._post(self.channel, key, said, oldest=self._day_ago(), retry=retry)
             return
         ref = payload.get("case")
         if not isinstance(ref, str):
@@ -82,16 +83,18 @@ class Delivery:
             await self._card(ref, place=kind == "escalation", retry=retry)
         elif kind == "relay":
             words = cards.escape(str(payload.get("text", "")))
-            text = words if payload.get("file") else relay.text("team_from_reporter", text=words)
+            said = (
+                words if payload.get("file") else text(relay.FLOW, "team_from_reporter", text=words)
+            )
             if payload.get("emergency"):
-                text = f"{relay.text('team_danger')}\n{text}"
-            case = await self._in_thread(ref, payload, text, retry=retry)
+                said = f"{text(relay.FLOW, 'team_danger')}\n{said}"
+            case = await self._in_thread(ref, payload, said, retry=retry)
             if payload.get("emergency") and case is not None and case.status == "open":
                 # Now urgent: announced again sooner if nobody picks up.
                 await escalation.watch(self.scheduler, ref, "urgent")
         elif kind == "note":
-            text = cards.escape(str(payload.get("text", "")))
-            await self._in_thread(ref, payload, text, retry=retry)
+            note = cards.escape(str(payload.get("text", "")))
+            await self._in_thread(ref, payload, note, retry=retry)
             await self._card(ref, place=False)
         elif kind == "evidence":
             await self._evidence(ref, payload)

@@ -19,10 +19,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.app import App
+from bot.base.redaction import safe_trace
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.listeners import Handler, Listeners
 from bot.channels.slack.team import Team
-from bot.core.dialogue import safe_trace
 from bot.features import aftercare
 from bot.features.support import escalation, promises
 from bot.jobs.scheduler import Scheduler
@@ -88,7 +88,7 @@ class SlackDesk:
             logger=logging.getLogger("weerbaar.slack.bolt"),
         )
         self._owns_scheduler = scheduler is None
-        self.scheduler = scheduler or Scheduler(app.store, settings)
+        self.scheduler = scheduler or Scheduler(app.store, settings, app.dialogue.features.jobs)
         self.team = Team(self.client, settings.slack_support_channel)
         self.delivery = Delivery(self.client, app.store, settings, self.scheduler)
         Listeners(app.store, settings, self.scheduler, self.team).register(self.bolt, self._tracked)

@@ -13,15 +13,16 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
+from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
 from bot.channels.slack import cards
 from bot.channels.slack.team import Member, Team
-from bot.core.dialogue import safe_trace
 from bot.features import aftercare, dossier, invites, relay
 from bot.features.insights import chart, stats
 from bot.features.support import cases, escalation
 from bot.jobs.scheduler import Scheduler
 from bot.store import Case, Store
+from flows import text
 
 log = logging.getLogger("weerbaar.slack")
 
@@ -203,7 +204,7 @@ class Listeners:
                 self.store, session, case, member.actor
             )
             if case is not None and started:
-                note = relay.text("team_started", name=member.name)
+                note = text(relay.FLOW, "team_started", name=member.name)
                 await relay.tell_team(self.store, session, case, "note", text=note)
         if case is None:
             await self._tell(body, client, respond, UNKNOWN_CASE)
@@ -224,9 +225,9 @@ class Listeners:
                 self.store, session, case, member.actor
             )
             if case is not None and ended:
-                text = relay.text("ended_by_team", ref=case.ref)
-                await relay.tell_reporter(self.store, session, case, text)
-                note = relay.text("team_ended_by_team", name=member.name)
+                ended_text = text(relay.FLOW, "ended_by_team", ref=case.ref)
+                await relay.tell_reporter(self.store, session, case, ended_text)
+                note = text(relay.FLOW, "team_ended_by_team", name=member.name)
                 await relay.tell_team(self.store, session, case, "note", text=note)
         if not ended:
             await self._tell(body, client, respond, UNKNOWN_CASE if case is None else NO_CONTACT)
@@ -316,20 +317,22 @@ class Listeners:
             try:
                 made = await dossier.pdf_file(case, self.store.clock.now())
             except dossier.DossierUnavailable:
-                await self._tell(body, client, respond, dossier.text("team_dossier_gone"))
+                await self._tell(body, client, respond, text(dossier.FLOW, "team_dossier_gone"))
                 return
             try:
                 await client.files_upload_v2(
                     channel=case.slack_channel or self.channel,
                     thread_ts=case.slack_ts,
                     filename=made.name,
-                    title=dossier.text("team_dossier_title", ref=ref),
+                    title=text(dossier.FLOW, "team_dossier_title", ref=ref),
                     content=made.data,
-                    initial_comment=dossier.text("team_dossier_comment", ref=ref, name=member.name),
+                    initial_comment=text(
+                        dossier.FLOW, "team_dossier_comment", ref=ref, name=member.name
+                    ),
                 )
             except Exception as error:
                 log.warning("dossier upload failed (%s)", type(error).__name__)
-                await self._tell(body, client, respond, dossier.text("team_dossier_failed"))
+                await self._tell(body, client, respond, text(dossier.FLOW, "team_dossier_failed"))
                 return
             await self.store.add_event(session, case, "dossier_made", member.actor, {"for": "team"})
 
@@ -367,15 +370,15 @@ class Listeners:
             await ack(response_type="ephemeral", text=str(error))
             return
         # Slack wants an answer within 3 s; counting a large store may take longer.
-        await ack(response_type="ephemeral", text=stats.text("stats_counting"))
+        await ack(response_type="ephemeral", text=text(None, "stats_counting"))
         found = await stats.report(self.store, period, self.settings.support_response_minutes)
         months = found.period.months
         lines = [
-            f"*{stats.text('stats_title', first=months[0], last=months[-1])}*",
-            stats.text("stats_service_title", promise=found.promise_minutes),
+            f"*{text(None, 'stats_title', first=months[0], last=months[-1])}*",
+            text(None, "stats_service_title", promise=found.promise_minutes),
             *(stats.service_line(week) for week in found.service if week["escalations"]),
-            stats.text("stats_now", **found.now),
-            stats.text("stats_chart_sent"),
+            text(None, "stats_now", **found.now),
+            text(None, "stats_chart_sent"),
         ]
         answer = cards.figures(lines)
         await respond(
@@ -391,13 +394,13 @@ class Listeners:
                 channel=opened["channel"]["id"],
                 content=png,
                 filename=f"weerbaar-cijfers-{months[0]}-{months[-1]}.png",
-                title=stats.text("stats_chart_title", first=months[0], last=months[-1]),
-                initial_comment=stats.text("stats_chart_file", first=months[0], last=months[-1]),
+                title=text(None, "stats_chart_title", first=months[0], last=months[-1]),
+                initial_comment=text(None, "stats_chart_file", first=months[0], last=months[-1]),
             )
         except Exception as error:
             log.warning("could not send the figures chart (%s)", type(error).__name__)
             await respond(
-                text=stats.text("stats_chart_failed"),
+                text=text(None, "stats_chart_failed"),
                 response_type="ephemeral",
                 replace_original=False,
             )

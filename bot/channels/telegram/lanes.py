@@ -7,7 +7,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from bot.core.dialogue import safe_trace
+from bot.base.redaction import safe_trace
 
 log = logging.getLogger("weerbaar.telegram")
 

@@ -17,25 +17,30 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import select, update
 
 from bot.base.clock import AMSTERDAM
 from bot.base.messages import Button
+from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
-from bot.jobs.scheduler import JOBS_TABLE, Scheduler, current
+from bot.core.features import Feature
+from bot.jobs.scheduler import Scheduler, cancel_job
 from bot.store import Case, Store
 from bot.store.models import Checkin
+from flows import text
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from flows.engine import TurnContext
+    from bot.core.turn import TurnContext
 
 log = logging.getLogger("weerbaar.aftercare")
 
-CHECK_IN = "bot.features.aftercare:check_in"
-REMIND = "bot.features.aftercare:remind"
-DIGEST = "bot.features.aftercare:send_digest"
+feature = Feature("aftercare")
+
+CHECK_IN = "checkin"  # job handlers, by name
+REMIND = "reminder"
+DIGEST = "digest"
 DIGEST_JOB = "digest"
 ACTIVE = ("open", "acknowledged", "in_contact")
 ANSWERS = ("goed", "niet_goed", "contact")
@@ -45,17 +50,6 @@ DAYTIME = (9, 20)  # a check-in waits for 09:00 when it falls in the evening or 
 REPEAT_AFTER = timedelta(days=2)  # an unanswered check-in is asked once more, this much later
 SNOOZES = ("hour", "tomorrow", "week")
 UPKEEP_SECONDS = 60.0
-
-TO_TEAM = {
-    "niet_goed": "Nazorg {ref}: de melder antwoordt op de vraag hoe het gaat: het gaat niet zo goed.",
-    "contact": "Nazorg {ref}: de melder wil contact (antwoord op de vraag hoe het gaat).",
-    "escalation": "Nazorg {ref}: de melder zocht via de nazorgvraag contact met het team.",
-    "reminder": (
-        "Herinnering: melding {ref} staat op jouw naam en is nog niet afgesloten. "
-        "Sluit de melding af als die klaar is, of stel deze herinnering uit."
-    ),
-    "digest": "Nog niet opgepakt ({count}): {refs}",
-}
 
 
 def checkin_job(ref: str, number: int) -> str:
@@ -121,31 +115,6 @@ def snooze_until(now: datetime, choice: str, hour: int) -> datetime:
     if choice == "week":
         return _at(today + timedelta(days=7 - today.weekday()), hour)
     raise ValueError(choice)
-
-
-# --- jobs of a case, inside the caller's transaction ------------------------------------------
-
-
-async def _has_jobs_table(session: AsyncSession) -> bool:
-    return bool(
-        await session.run_sync(lambda sync: inspect(sync.connection()).has_table(JOBS_TABLE))
-    )
-
-
-async def cancel_case_jobs(session: AsyncSession, ref: str) -> int:
-    """Remove every scheduled job of a case (`<kind>:<ref>` and `<kind>:<ref>:<n>`) in this transaction."""
-    if not await _has_jobs_table(session):
-        return 0
-    result = await session.execute(
-        text(f"DELETE FROM {JOBS_TABLE} WHERE id LIKE :single OR id LIKE :numbered"),
-        {"single": f"%:{ref}", "numbered": f"%:{ref}:%"},
-    )
-    return int(result.rowcount or 0)
-
-
-async def _cancel_job(session: AsyncSession, job_id: str) -> None:
-    if await _has_jobs_table(session):
-        await session.execute(text(f"DELETE FROM {JOBS_TABLE} WHERE id = :id"), {"id": job_id})
 
 
 # --- planning ------------------------------------------------------------------------------
@@ -249,8 +218,6 @@ class Upkeep:
         try:
             await work()
         except Exception as error:
-            from bot.core.dialogue import safe_trace
-
             log.error("aftercare upkeep failed: %s", safe_trace(error))
 
     async def _loop(self) -> None:
@@ -264,10 +231,7 @@ class Upkeep:
 
 
 def _report_text(key: str, **values: Any) -> str:
-    from flows import catalog
-
-    texts = catalog()
-    return texts.text(texts.flows["report_incident"], key, **values)
+    return text("report_incident", key, **values)
 
 
 def checkin_buttons(ref: str) -> list[Button]:
@@ -285,9 +249,9 @@ def checkin_message(case: Case) -> dict[str, Any]:
     }
 
 
-async def check_in(ref: str, number: str) -> None:
+@feature.job(CHECK_IN)
+async def check_in(scheduler: Scheduler, ref: str, number: str) -> None:
     """Job: ask how the reporter is, unless the case ended, they answered, or a later one is due too."""
-    scheduler = current()
     store = scheduler.store
     now = store.clock.now()
     wanted = int(number)
@@ -325,19 +289,15 @@ async def check_in(ref: str, number: str) -> None:
         await scheduler.schedule(checkin_job(ref, wanted), CHECK_IN, repeat_at, [ref, number])
 
 
-def is_answer(pressed: str) -> bool:
-    """Whether a pressed button is a check-in answer (checked further by `answer`)."""
-    return pressed.strip().startswith(PREFIX)
-
-
-def _common_text(key: str) -> str:
-    from flows import catalog
-
-    return catalog().text(None, key)
-
-
 def _support_button() -> Button:
-    return Button(_common_text("menu_support"), "intent:request_support")
+    return Button(text(None, "menu_support"), "intent:request_support")
+
+
+@feature.button("checkin", standing=True)
+async def on_checkin(ctx: TurnContext, value: str) -> None:
+    """A check-in answered, days later: checked against the store, not the last turn's buttons."""
+    await answer(ctx, f"{PREFIX}{value}")
+    await ctx.resume()
 
 
 async def answer(ctx: TurnContext, pressed: str) -> None:
@@ -350,7 +310,7 @@ async def answer(ctx: TurnContext, pressed: str) -> None:
     match = _ANSWER.match(pressed.strip())
     case = await ctx.store.case_by_ref(ctx.session, match.group(1)) if match else None
     if match is None or case is None or case.reporter_id != ctx.reporter.id:
-        ctx.say(_common_text("expired_button"))
+        ctx.say(text(None, "expired_button"))
         return
     if not is_open(case):
         ctx.say(_report_text("checkin_closed"), [_support_button()])
@@ -363,7 +323,7 @@ async def answer(ctx: TurnContext, pressed: str) -> None:
     )
     latest = rows.scalar_one_or_none()  # an older question is outdated by a newer one
     if latest is None:
-        ctx.say(_common_text("expired_button"))
+        ctx.say(text(None, "expired_button"))
         return
     if latest.answered_at is not None:
         ctx.say(_report_text("checkin_answered"), [_support_button()])
@@ -374,7 +334,7 @@ async def answer(ctx: TurnContext, pressed: str) -> None:
     await ctx.store.add_event(
         ctx.session, case, "checkin_answered", "melder", {"number": latest.number, "answer": reply}
     )
-    await _cancel_job(ctx.session, checkin_job(case.ref, latest.number))  # no repeat needed
+    await cancel_job(ctx.session, checkin_job(case.ref, latest.number))  # no repeat needed
     if reply != "goed":
         await _tell_team(ctx.store, ctx.session, case, latest.number, reply)
     ctx.say(_report_text(f"checkin_{reply}"))
@@ -393,7 +353,7 @@ async def _tell_team(
             {
                 "kind": "escalation",
                 "case": case.ref,
-                "text": TO_TEAM["escalation"].format(ref=case.ref),
+                "text": text(None, "team_checkin_escalation", ref=case.ref),
             },
             case_id=case.id,
         )
@@ -407,7 +367,7 @@ async def _tell_team(
             "answer": reply,
             "number": number,
             "key": f"checkin:{case.ref}:{number}",
-            "text": TO_TEAM[reply].format(ref=case.ref),
+            "text": text(None, f"team_checkin_{reply}", ref=case.ref),
         },
         case_id=case.id,
     )
@@ -416,9 +376,9 @@ async def _tell_team(
 # --- the support team ----------------------------------------------------------------------
 
 
-async def remind(ref: str) -> None:
+@feature.job(REMIND)
+async def remind(scheduler: Scheduler, ref: str) -> None:
     """Job: remind the owner of an open case, then plan the next working day's reminder."""
-    scheduler = current()
     store = scheduler.store
     now = store.clock.now()
     async with store.session() as session:
@@ -433,7 +393,7 @@ async def remind(ref: str) -> None:
                 "kind": "reminder",
                 "case": case.ref,
                 "key": f"reminder:{case.ref}:{now.isoformat()}",
-                "text": TO_TEAM["reminder"].format(ref=case.ref),
+                "text": text(None, "team_reminder", ref=case.ref),
             },
             case_id=case.id,
         )
@@ -467,9 +427,9 @@ async def unowned_open_cases(session: AsyncSession) -> list[Case]:
     return list(rows.scalars())
 
 
-async def send_digest() -> None:
+@feature.job(DIGEST)
+async def send_digest(scheduler: Scheduler) -> None:
     """Job: list the unowned open cases in the support channel, then plan tomorrow's digest."""
-    scheduler = current()
     store = scheduler.store
     now = store.clock.now()
     async with store.session() as session:
@@ -482,7 +442,7 @@ async def send_digest() -> None:
                     "kind": "digest",
                     "cases": refs,
                     "key": f"digest:{now.astimezone(AMSTERDAM).date().isoformat()}",
-                    "text": TO_TEAM["digest"].format(count=len(refs), refs=", ".join(refs)),
+                    "text": text(None, "team_digest", count=len(refs), refs=", ".join(refs)),
                 },
             )
     run_at = next_daily_hour(now, scheduler.settings.digest_hour)

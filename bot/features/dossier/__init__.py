@@ -41,8 +41,10 @@ from reportlab.platypus import (
 
 from bot.base.clock import when
 from bot.store import Case, Evidence, Store
+from flows import catalog, text
 
 # Telegram takes documents of at most 50 MB from a bot; a package part stays below that.
+FLOW = "case_status"  # the dossier's texts are in the case list's flow file
 TELEGRAM_LIMIT = 50 * 1000 * 1000
 ZIP_ENTRY_OVERHEAD = 1024  # local header, central directory entry and name, generously
 THUMBNAIL = 420  # pixels on the longest side
@@ -77,24 +79,12 @@ class Made:
     data: bytes
 
 
-def text(key: str, **values: Any) -> str:
-    """A text of the dossier's catalogue (flows/case_status.yml)."""
-    from flows import catalog
-
-    loaded = catalog()
-    return loaded.text(loaded.flows["case_status"], key, **values)
-
-
 def _has_text(key: str) -> bool:
-    from flows import catalog
-
-    return key in catalog().flows["case_status"].texts
+    return key in catalog().flows[FLOW].texts
 
 
 def _label(flow: str, slot: str, value: str | None) -> str | None:
     """The Dutch label of a stored choice, as the reporter chose it."""
-    from flows import catalog
-
     if value is None:
         return None
     slots = catalog().flows[flow].slots
@@ -105,10 +95,10 @@ def _label(flow: str, slot: str, value: str | None) -> str | None:
 def size(count: int) -> str:
     """A file size for people: bytes, kB or MB with a decimal comma."""
     if count < 1000:
-        return text("doc_size_bytes", value=count)
+        return text(FLOW, "doc_size_bytes", value=count)
     if count < 1000 * 1000:
-        return text("doc_size_kb", value=f"{count / 1000:.1f}".replace(".", ","))
-    return text("doc_size_mb", value=f"{count / 1000 / 1000:.1f}".replace(".", ","))
+        return text(FLOW, "doc_size_kb", value=f"{count / 1000:.1f}".replace(".", ","))
+    return text(FLOW, "doc_size_mb", value=f"{count / 1000 / 1000:.1f}".replace(".", ","))
 
 
 def pdf_name(case: Case) -> str:
@@ -140,7 +130,7 @@ def pieces(case: Case) -> list[Piece]:
 def offences(incident_type: str | None) -> list[str]:
     """The offences a category may concern, with their article; none when none was checked."""
     key = f"offences_{incident_type}"
-    return text(key).splitlines() if incident_type and _has_text(key) else []
+    return text(FLOW, key).splitlines() if incident_type and _has_text(key) else []
 
 
 def check(case: Case) -> None:
@@ -189,28 +179,36 @@ def _para(text: str, style: str = "body") -> Paragraph:
 
 
 def _facts(case: Case) -> list[tuple[str, str]]:
-    unknown = text("doc_unknown")
+    unknown = text(FLOW, "doc_unknown")
     occurred = when(case.occurred_at) if case.occurred_at else None
     if case.occurred_text and case.occurred_text != occurred:
         occurred = f"{occurred} ({case.occurred_text})" if occurred else case.occurred_text
     kind = _label("report_incident", "incident_type", case.incident_type)
     found = offences(case.incident_type)
     rows = [
-        (text("doc_ref"), case.ref),
-        (text("doc_created"), when(case.created_at)),
-        (text("doc_occurred"), occurred or unknown),
-        (text("doc_type"), kind or unknown),
-        (text("doc_offences"), "\n".join(found) if found else text("doc_no_offence")),
+        (text(FLOW, "doc_ref"), case.ref),
+        (text(FLOW, "doc_created"), when(case.created_at)),
+        (text(FLOW, "doc_occurred"), occurred or unknown),
+        (text(FLOW, "doc_type"), kind or unknown),
+        (text(FLOW, "doc_offences"), "\n".join(found) if found else text(FLOW, "doc_no_offence")),
     ]
     if case.platform:
-        rows.append((text("doc_platform"), _label("report_incident", "platform", case.platform)))
+        rows.append(
+            (text(FLOW, "doc_platform"), _label("report_incident", "platform", case.platform))
+        )
     rows += [
-        (text("doc_location"), case.location or unknown),
-        (text("doc_targeted"), _label("report_incident", "targeted", case.targeted) or unknown),
-        (text("doc_aangifte"), _label("report_incident", "aangifte", case.aangifte) or unknown),
+        (text(FLOW, "doc_location"), case.location or unknown),
+        (
+            text(FLOW, "doc_targeted"),
+            _label("report_incident", "targeted", case.targeted) or unknown,
+        ),
+        (
+            text(FLOW, "doc_aangifte"),
+            _label("report_incident", "aangifte", case.aangifte) or unknown,
+        ),
     ]
     if case.kind == "support":
-        rows[3] = (text("doc_type"), text("doc_support"))
+        rows[3] = (text(FLOW, "doc_type"), text(FLOW, "doc_support"))
     return [(label, str(value)) for label, value in rows]
 
 
@@ -249,13 +247,13 @@ def _thumbnails(items: Sequence[Piece], width: float) -> list[Any]:
     rows[-1] += [""] * (THUMB_COLUMNS - len(rows[-1]))
     table = Table(rows, colWidths=[cell] * THUMB_COLUMNS)
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return [_para(text("doc_thumbnails"), "heading"), table]
+    return [_para(text(FLOW, "doc_thumbnails"), "heading"), table]
 
 
 def _actor(actor: str) -> str:
     if actor == "melder":
-        return text("doc_by_reporter")
-    return text("doc_by_system") if actor == "systeem" else text("doc_by_team")
+        return text(FLOW, "doc_by_reporter")
+    return text(FLOW, "doc_by_system") if actor == "systeem" else text(FLOW, "doc_by_team")
 
 
 def pdf(case: Case, now: datetime) -> bytes:
@@ -270,7 +268,7 @@ def pdf(case: Case, now: datetime) -> bytes:
         rightMargin=18 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=text("doc_title") + f" {case.ref}",
+        title=text(FLOW, "doc_title") + f" {case.ref}",
         author="Weerbaar",
     )
 
@@ -279,16 +277,16 @@ def pdf(case: Case, now: datetime) -> bytes:
         canvas.setFont(FONT, 8.5)
         canvas.setFillColor(colors.grey)
         canvas.drawString(
-            18 * mm, 10 * mm, text("doc_page", ref=case.ref, page=canvas.getPageNumber())
+            18 * mm, 10 * mm, text(FLOW, "doc_page", ref=case.ref, page=canvas.getPageNumber())
         )
         canvas.restoreState()
 
     story: list[Any] = [
-        _para(text("doc_title") + f" {case.ref}", "title"),
-        _para(text("doc_made", when=when(now)), "small"),
+        _para(text(FLOW, "doc_title") + f" {case.ref}", "title"),
+        _para(text(FLOW, "doc_made", when=when(now)), "small"),
         Spacer(1, 4 * mm),
-        _para(text("doc_intro")),
-        _para(text("doc_facts"), "heading"),
+        _para(text(FLOW, "doc_intro")),
+        _para(text(FLOW, "doc_facts"), "heading"),
     ]
     rows = [[_para(label, "label"), _para(value)] for label, value in _facts(case)]
     facts = Table(rows, colWidths=[58 * mm, document.width - 58 * mm])
@@ -301,23 +299,24 @@ def pdf(case: Case, now: datetime) -> bytes:
             ]
         )
     )
-    story += [facts, _para(text("doc_story"), "heading"), _para(case.story or "–")]
+    story += [facts, _para(text(FLOW, "doc_story"), "heading"), _para(case.story or "–")]
 
     items = pieces(case)
-    story.append(_para(text("doc_evidence"), "heading"))
+    story.append(_para(text(FLOW, "doc_evidence"), "heading"))
     if not items:
-        story.append(_para(text("doc_evidence_none")))
+        story.append(_para(text(FLOW, "doc_evidence_none")))
     else:
-        story.append(_para(text("doc_evidence_intro"), "small"))
+        story.append(_para(text(FLOW, "doc_evidence_intro"), "small"))
         for piece in items:
             item = piece.evidence
             lines = [
                 _para(
                     text(
+                        FLOW,
                         "doc_evidence_item",
                         number=piece.number,
                         name=Path(piece.name).name,
-                        kind=text(f"doc_kind_{item.kind}")
+                        kind=text(FLOW, f"doc_kind_{item.kind}")
                         if _has_text(f"doc_kind_{item.kind}")
                         else item.kind,
                         size=size(item.size),
@@ -327,27 +326,37 @@ def pdf(case: Case, now: datetime) -> bytes:
                 )
             ]
             if item.filename:
-                lines.append(_para(text("doc_evidence_original", name=item.filename), "small"))
-            lines.append(_para(text("doc_evidence_hash", hash=item.sha256), "mono"))
+                lines.append(
+                    _para(text(FLOW, "doc_evidence_original", name=item.filename), "small")
+                )
+            lines.append(_para(text(FLOW, "doc_evidence_hash", hash=item.sha256), "mono"))
             lines.append(Spacer(1, 2 * mm))
             story.append(KeepTogether(lines))
         story += _thumbnails(items, document.width)
 
-    story.append(_para(text("doc_timeline"), "heading"))
+    story.append(_para(text(FLOW, "doc_timeline"), "heading"))
     for event in case.events:
         key = f"event_{event.kind}"
-        what = text(key) if _has_text(key) else text("event_other")
+        what = text(FLOW, key) if _has_text(key) else text(FLOW, "event_other")
         story.append(
-            _para(text("doc_timeline_item", when=when(event.at), what=what, by=_actor(event.actor)))
+            _para(
+                text(
+                    FLOW,
+                    "doc_timeline_item",
+                    when=when(event.at),
+                    what=what,
+                    by=_actor(event.actor),
+                )
+            )
         )
 
-    story += [PageBreak(), _para(text("doc_aangifte_title"), "title"), Spacer(1, 3 * mm)]
-    story.append(_para(text("doc_aangifte_intro")))
-    steps = text("doc_aangifte_steps").splitlines()
+    story += [PageBreak(), _para(text(FLOW, "doc_aangifte_title"), "title"), Spacer(1, 3 * mm)]
+    story.append(_para(text(FLOW, "doc_aangifte_intro")))
+    steps = text(FLOW, "doc_aangifte_steps").splitlines()
     if case.targeted == "gezin":
-        steps.insert(3, text("doc_aangifte_family"))
+        steps.insert(3, text(FLOW, "doc_aangifte_family"))
     if case.aangifte == "gedaan":
-        steps.insert(1, text("doc_aangifte_done"))
+        steps.insert(1, text(FLOW, "doc_aangifte_done"))
     for number, step in enumerate(steps, start=1):
         story.append(Paragraph(escape(step), styles["step"], bulletText=f"{number}."))
     document.build(story, onFirstPage=footer, onLaterPages=footer)

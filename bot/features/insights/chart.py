@@ -7,15 +7,14 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.features.insights.stats import Report, text
+from bot.features.insights.stats import Report
+from flows import catalog, text
 
 WIDTH, HEIGHT, DPI = 1000, 560, 100  # pixels of the PNG
 HIDDEN_COLOUR = "#bdbdbd"
 
 
 def _labels() -> dict[str, str]:
-    from flows import catalog
-
     found = catalog()
     labels = {c.value: c.label for c in found.choices["incident_type"]}
     return {**labels, "hulpvraag": "Hulpvraag", "onbekend": "Onbekend"}
@@ -47,9 +46,9 @@ def category_chart(report: Report) -> bytes:
             bottom=bottoms,
             color=HIDDEN_COLOUR,
             hatch="//",
-            label=text("stats_chart_hidden"),
+            label=text(None, "stats_chart_hidden"),
         )
-    axes.set_title(text("stats_chart_title", first=months[0], last=months[-1]))
+    axes.set_title(text(None, "stats_chart_title", first=months[0], last=months[-1]))
     axes.tick_params(axis="x", labelrotation=60, labelsize=8)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=8, loc="upper left", frameon=False)

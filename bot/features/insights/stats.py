@@ -32,6 +32,8 @@ from bot.base.clock import AMSTERDAM
 from bot.features.insights.suppression import THRESHOLD, Suppressed, suppress
 from bot.store import Case, CaseEvent, Reporter, Store
 from bot.store.models import Checkin, StatsTally
+from flows import catalog, text
+from nlu import ENTITY_VALUES
 from nlu.safety import normalise
 
 HIDDEN = f"<{THRESHOLD}"
@@ -54,12 +56,6 @@ MONITOR = {
     "doxing": "monitor_online_doxing",
 }
 PROVINCES_FILE = Path(__file__).resolve().parent / "provinces.yml"
-
-
-def text(key: str, **values: Any) -> str:
-    from flows import catalog
-
-    return catalog().text(None, key, **values)
 
 
 class PeriodError(ValueError):
@@ -92,9 +88,11 @@ class Period:
         end = _parse_month(last) if last else (local.year, local.month)
         start = _parse_month(first) if first else _add_months(*end, 1 - DEFAULT_MONTHS)
         if start > end:
-            raise PeriodError(text("stats_period_order", first=_label(start), last=_label(end)))
+            raise PeriodError(
+                text(None, "stats_period_order", first=_label(start), last=_label(end))
+            )
         if (end[0] * 12 + end[1]) - (start[0] * 12 + start[1]) >= MAX_MONTHS:
-            raise PeriodError(text("stats_period_long", months=MAX_MONTHS))
+            raise PeriodError(text(None, "stats_period_long", months=MAX_MONTHS))
         return cls(start, end)
 
     @classmethod
@@ -109,7 +107,7 @@ class Period:
             return cls.between(words[0], words[0], now)
         if len(words) == 2:
             return cls.between(words[0], words[1], now)
-        raise PeriodError(text("stats_period_form"))
+        raise PeriodError(text(None, "stats_period_form"))
 
     @property
     def months(self) -> list[str]:
@@ -158,7 +156,7 @@ class Period:
 def _parse_month(written: str) -> tuple[int, int]:
     found = MONTH.match(written.strip())
     if not found:
-        raise PeriodError(text("stats_period_month", text=written.strip()[:20]))
+        raise PeriodError(text(None, "stats_period_month", text=written.strip()[:20]))
     return int(found[1]), int(found[2])
 
 
@@ -211,8 +209,6 @@ def province_of(name: str | None) -> str | None:
 
 @cache
 def _choices(flow: str | None, name: str) -> tuple[str, ...]:
-    from flows import catalog
-
     found = catalog()
     if flow is None:
         return tuple(c.value for c in found.choices[name])
@@ -220,8 +216,6 @@ def _choices(flow: str | None, name: str) -> tuple[str, ...]:
 
 
 def _roles() -> tuple[str, ...]:
-    from nlu import ENTITY_VALUES
-
     return ENTITY_VALUES["role"]
 
 
@@ -674,8 +668,8 @@ class Report:
     def as_text(self) -> str:
         """For a terminal: each table with months down and values across."""
         lines = [
-            text("stats_title", first=self.period.months[0], last=self.period.months[-1]),
-            text("stats_hidden", threshold=THRESHOLD),
+            text(None, "stats_title", first=self.period.months[0], last=self.period.months[-1]),
+            text(None, "stats_hidden", threshold=THRESHOLD),
         ]
         for name, table in self.tables.items():
             lines += ["", f"[{name}]"]
@@ -698,13 +692,13 @@ class Report:
             widths = [max(len(r[k]) for r in [header, *body]) for k in range(len(header))]
             for row in [header, *body]:
                 lines.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
-        lines += ["", text("stats_service_title", promise=self.promise_minutes)]
+        lines += ["", text(None, "stats_service_title", promise=self.promise_minutes)]
         lines += [service_line(week) for week in self.service]
-        lines.append(text("stats_now", **self.now))
+        lines.append(text(None, "stats_now", **self.now))
         shown = ", ".join(
             f"{m}: {n}" for m, n in zip(self.period.months, self.niet_goed, strict=True)
         )
-        lines.append(text("stats_niet_goed", months=shown))
+        lines.append(text(None, "stats_niet_goed", months=shown))
         return "\n".join(lines)
 
 
@@ -716,6 +710,7 @@ def service_line(week: dict[str, Any]) -> str:
     """One week of the service level as a Dutch line."""
     share = week["within_promise"]
     return text(
+        None,
         "stats_service_week",
         week=week["week"],
         escalations=week["escalations"],

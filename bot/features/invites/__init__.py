@@ -13,18 +13,21 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.base.clock import AMSTERDAM
+from bot.base.redaction import user_tag
+from bot.core.features import Feature
+from bot.core.turn import TurnContext
 from bot.store import Invite, Store
+from flows import text
 from nlu import ENTITY_VALUES
 
-if TYPE_CHECKING:
-    from flows.engine import TurnContext
-
 log = logging.getLogger("weerbaar.invites")
+
+feature = Feature("invites")
 
 ROLES = ENTITY_VALUES["role"]
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
@@ -170,12 +173,6 @@ async def revoke(store: Store, invite_id: int) -> bool:
 # --- redeeming, inside a reporter's turn -----------------------------------------------------
 
 
-def _text(key: str, **values: Any) -> str:
-    from flows import catalog
-
-    return catalog().text(None, key, **values)
-
-
 def _problem(invite: Invite | None, reporter_id: int, now: datetime) -> str | None:
     """Why this invite cannot verify the reporter now, as a text key; None when it can."""
     if invite is None:
@@ -187,16 +184,19 @@ def _problem(invite: Invite | None, reporter_id: int, now: datetime) -> str | No
     return None
 
 
+@feature.deep_link
+async def on_deep_link(ctx: TurnContext, code: str) -> None:
+    await redeem(ctx, code)
+
+
 async def redeem(ctx: TurnContext, raw: str) -> bool:
     """`/start CODE`: verify the reporter, or say kindly why not; True when verified now."""
-    from bot.core.dialogue import user_tag
-
     reporter, now = ctx.reporter, ctx.now
     if reporter.redeem_failed_at and now - reporter.redeem_failed_at > FAILURE_WINDOW:
         reporter.redeem_failures = 0
     if (reporter.redeem_failures or 0) >= MAX_FAILURES:
         log.info("invite refused for %s: too many wrong codes", user_tag(reporter.user_key))
-        ctx.say(_text("invite_too_many") + "\n" + _text("invite_meanwhile"))
+        ctx.say(text(None, "invite_too_many") + "\n" + text(None, "invite_meanwhile"))
         return False
     code = normalise_code(raw)
     invite = None
@@ -207,13 +207,13 @@ async def redeem(ctx: TurnContext, raw: str) -> bool:
         invite = found.scalar_one_or_none()
     problem = _problem(invite, reporter.id, now)
     if problem == "invite_already":
-        ctx.say(_text(problem, role=reporter.role, municipality=reporter.municipality))
+        ctx.say(text(None, problem, role=reporter.role, municipality=reporter.municipality))
         return False
     if problem is not None:
         reporter.redeem_failures = (reporter.redeem_failures or 0) + 1
         reporter.redeem_failed_at = now
         log.info("invite refused for %s: %s", user_tag(reporter.user_key), problem)
-        ctx.say(_text(problem) + "\n" + _text("invite_meanwhile"))
+        ctx.say(text(None, problem) + "\n" + text(None, "invite_meanwhile"))
         return False
     assert invite is not None
     invite.redeemed_at, invite.reporter_id = now, reporter.id
@@ -221,5 +221,5 @@ async def redeem(ctx: TurnContext, raw: str) -> bool:
     reporter.verified, reporter.verified_at = True, now
     reporter.redeem_failures, reporter.redeem_failed_at = 0, None
     log.info("invite %d redeemed by %s", invite.id, user_tag(reporter.user_key))
-    ctx.say(_text("invite_verified", role=invite.role, municipality=invite.municipality))
+    ctx.say(text(None, "invite_verified", role=invite.role, municipality=invite.municipality))
     return True

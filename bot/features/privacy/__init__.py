@@ -12,17 +12,21 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.base import crypto
 from bot.base.clock import AMSTERDAM
 from bot.base.messages import Attachment, Button, Reply
+from bot.base.redaction import user_tag
 from bot.base.settings import Settings
+from bot.core.features import Feature
+from bot.core.turn import TurnContext
 from bot.features.insights.stats import tally_erased
 from bot.features.support.cases import case_json
+from bot.jobs.scheduler import Scheduler, cancel_case_jobs
 from bot.store import (
     Case,
     CaseEvent,
@@ -35,19 +39,17 @@ from bot.store import (
     Store,
 )
 from bot.store.models import Checkin
-
-if TYPE_CHECKING:
-    from bot.jobs.scheduler import Scheduler
-    from flows.engine import TurnContext
+from flows import catalog, text
 
 log = logging.getLogger("weerbaar.privacy")
+
+feature = Feature("privacy")
 
 ANONYMOUS = "verwijderd"  # no channel makes a key without a colon, so no chat can be this reporter
 DELETED_REASON = "Verwijderd op verzoek van de melder"
 PERSONAL_FIELDS = ("story", "location", "phone", "occurred_at", "occurred_text")
 DELIVERED_KEEP = timedelta(days=7)  # delivered messages are kept this long, then removed
-RETENTION_JOB = "retention"
-RETENTION_FUNC = "bot.features.privacy:apply_retention"
+RETENTION_JOB = "retention"  # the job's id and its handler's name
 RETENTION_AT = time(3, 30)  # Amsterdam time, when nobody is likely to be reporting
 EXPORT_MIME = "application/json"
 
@@ -62,24 +64,18 @@ def is_erased(case: Case) -> bool:
     return case.purged_at is not None
 
 
-def _text(key: str, **values: Any) -> str:
-    from flows import catalog
-
-    return catalog().text(None, key, **values)
-
-
 def explain(ctx: TurnContext) -> None:
     """/privacy: what is kept, why, how long, who sees it; buttons to download or delete."""
-    lines = _text(
-        "privacy", hours=ctx.settings.draft_ttl_hours, days=ctx.settings.retention_days
+    lines = text(
+        None, "privacy", hours=ctx.settings.draft_ttl_hours, days=ctx.settings.retention_days
     ).splitlines()
     if crypto.active() is not None:
-        lines.insert(-1, _text("privacy_sealed"))
+        lines.insert(-1, text(None, "privacy_sealed"))
     ctx.say(
         "\n".join(lines),
         (
-            Button(_text("button_privacy_export"), f"privacy:{EXPORT}"),
-            Button(_text("button_privacy_erase"), f"privacy:{ERASE}"),
+            Button(text(None, "button_privacy_export"), f"privacy:{EXPORT}"),
+            Button(text(None, "button_privacy_erase"), f"privacy:{ERASE}"),
         ),
     )
 
@@ -95,31 +91,30 @@ async def on_button(ctx: TurnContext, value: str) -> bool:
             mime=EXPORT_MIME,
             filename=f"weerbaar-mijn-gegevens-{day}.json",
         )
-        ctx.replies.append(Reply(_text("privacy_export_done"), file=file))
+        ctx.replies.append(Reply(text(None, "privacy_export_done"), file=file))
         return True
     if value == ERASE:
         ctx.say(
-            _text("privacy_erase_confirm"),
+            text(None, "privacy_erase_confirm"),
             (
-                Button(_text("button_privacy_erase_yes"), f"privacy:{ERASE_YES}"),
-                Button(_text("button_privacy_erase_no"), f"privacy:{ERASE_NO}"),
+                Button(text(None, "button_privacy_erase_yes"), f"privacy:{ERASE_YES}"),
+                Button(text(None, "button_privacy_erase_no"), f"privacy:{ERASE_NO}"),
             ),
         )
         return False
     if value == ERASE_YES:
         cases, files = await erase_reporter(ctx)
-        from flows import catalog
-
         counted = catalog().count
         ctx.say(
-            _text(
+            text(
+                None,
                 "privacy_erased",
                 cases=counted(None, "count_cases", cases),
                 files=counted(None, "count_files", files),
             )
         )
         return False
-    ctx.say(_text("privacy_kept"))
+    ctx.say(text(None, "privacy_kept"))
     return True
 
 
@@ -179,7 +174,7 @@ async def export_data(ctx: TurnContext) -> dict[str, Any]:
             }
         )
     return {
-        "uitleg": _text("privacy_export_about"),
+        "uitleg": text(None, "privacy_export_about"),
         "exported_at": ctx.now.isoformat(),
         "reporter": {
             "role": reporter.role,
@@ -194,24 +189,6 @@ async def export_data(ctx: TurnContext) -> dict[str, Any]:
 
 
 # --- deletion --------------------------------------------------------------------------------
-
-
-async def _cancel_jobs(session: AsyncSession, refs: list[str]) -> None:
-    """Remove the scheduled jobs of these cases, in this transaction (ids are `<kind>:<ref>`)."""
-    from sqlalchemy import inspect
-
-    from bot.jobs.scheduler import JOBS_TABLE
-
-    if not refs:
-        return
-    exists = await session.run_sync(lambda s: inspect(s.connection()).has_table(JOBS_TABLE))
-    if not exists:
-        return
-    for ref in refs:
-        await session.execute(
-            text(f"DELETE FROM {JOBS_TABLE} WHERE id LIKE :exact OR id LIKE :longer"),
-            {"exact": f"%:{ref}", "longer": f"%:{ref}:%"},
-        )
 
 
 async def _erase_case(
@@ -269,15 +246,13 @@ async def _drop_messages(store: Store, session: AsyncSession, which: Any) -> Non
 
 async def erase_reporter(ctx: TurnContext) -> tuple[int, int]:
     """Delete what this reporter told and sent; returns (cases, files) removed."""
-    from bot.core.dialogue import user_tag
-
     store, session, reporter = ctx.store, ctx.session, ctx.reporter
     anonymous = await store.reporter(session, ANONYMOUS)
     cases = list(await store.cases(session, reporter.id))
     files = 0
     for case in cases:
         files += await _erase_case(store, session, case, anonymous, deleted=True)
-    await _cancel_jobs(session, [c.ref for c in cases])
+    await cancel_case_jobs(session, *[c.ref for c in cases])
     drafts = await session.execute(delete(Evidence).where(Evidence.reporter_id == reporter.id))
     files += drafts.rowcount or 0
     await _drop_messages(store, session, OutboxMessage.reporter_id == reporter.id)
@@ -315,7 +290,7 @@ async def purge(store: Store, settings: Settings) -> dict[str, int]:
             anonymous = await store.reporter(session, ANONYMOUS)
             for case in cases:
                 counts["files"] += await _erase_case(store, session, case, anonymous, deleted=False)
-            await _cancel_jobs(session, [c.ref for c in cases])
+            await cancel_case_jobs(session, *[c.ref for c in cases])
         counts["cases"] = len(cases)
         idle = await session.execute(
             select(Conversation).where(Conversation.updated_at < idle_before)
@@ -352,14 +327,23 @@ def next_run(now: datetime) -> datetime:
 async def plan_retention(scheduler: Scheduler) -> datetime:
     """Plan the daily retention run (replacing an earlier plan); call once at start-up."""
     run_at = next_run(scheduler.clock.now())
-    await scheduler.schedule(RETENTION_JOB, RETENTION_FUNC, run_at)
+    await scheduler.schedule(RETENTION_JOB, RETENTION_JOB, run_at)
     return run_at
 
 
-async def apply_retention() -> None:
+@feature.job(RETENTION_JOB)
+async def apply_retention(scheduler: Scheduler) -> None:
     """Job: purge what has been kept long enough, then plan tomorrow's run."""
-    from bot.jobs.scheduler import current
-
-    scheduler = current()
     await purge(scheduler.store, scheduler.settings)
     await plan_retention(scheduler)
+
+
+@feature.intent("privacy")
+async def on_privacy(ctx: TurnContext) -> None:
+    explain(ctx)
+
+
+@feature.button("privacy")
+async def on_privacy_button(ctx: TurnContext, value: str) -> None:
+    if await on_button(ctx, value):
+        await ctx.resume()

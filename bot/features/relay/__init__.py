@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.base.messages import Attachment, Button
+from bot.core.features import Feature
+from bot.core.turn import TurnContext
+from bot.features.evidence import file_kind, keep_file
 from bot.features.support.cases import next_step
 from bot.store import Case, Store
+from flows import text
+from flows.validators import normalise
 
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+feature = Feature("relay")
 
-    from flows.engine import TurnContext
-
+FLOW = "request_support"  # the support conversation's texts are in its flow file
 END_CONTACT = "contact:end"
 MAX_RELAY = 3000
 # "hoe lang duurt het nog?", "is er al iemand?", "wanneer belt er iemand?": asking about the wait.
@@ -38,15 +42,8 @@ _ASKS_STATUS = re.compile(
 _OWN_CASES = re.compile(r"\b(meldingen|mijn (melding|zaak|zaken))\b", re.IGNORECASE)
 
 
-def text(key: str, **values: Any) -> str:
-    """A text of the support conversation from the catalogue (flows/request_support.yml)."""
-    from flows import text as catalog_text
-
-    return catalog_text("request_support", key, **values)
-
-
 def end_button() -> Button:
-    return Button(text("button_end_contact"), END_CONTACT)
+    return Button(text(FLOW, "button_end_contact"), END_CONTACT)
 
 
 async def tell_reporter(
@@ -83,7 +80,7 @@ async def start_contact(store: Store, session: AsyncSession, case: Case, actor: 
     start_waiting(store, case)
     await store.add_event(session, case, "contact_started", actor)
     await tell_reporter(
-        store, session, case, text("contact_started", ref=case.ref), end_button_too=True
+        store, session, case, text(FLOW, "contact_started", ref=case.ref), end_button_too=True
     )
     return True
 
@@ -107,7 +104,7 @@ async def from_team(
         return False
     await start_contact(store, session, case, actor)
     await store.add_event(session, case, "relayed_to_reporter", actor)
-    reply = text("from_team", name=first, text=message[:MAX_RELAY])
+    reply = text(FLOW, "from_team", name=first, text=message[:MAX_RELAY])
     await tell_reporter(store, session, case, reply)
     return True
 
@@ -132,20 +129,21 @@ def status(ctx: TurnContext, case: Case) -> str:
     assert case.waiting_since is not None
     waited = max(0, int((ctx.now - case.waiting_since).total_seconds() // 60))
     how_long = (
-        text("waited_just")
+        text(FLOW, "waited_just")
         if waited < 1
-        else text("waited_one")
+        else text(FLOW, "waited_one")
         if waited == 1
-        else text("waited_minutes", minutes=waited)
+        else text(FLOW, "waited_minutes", minutes=waited)
     )
     if ctx.settings.slack_bot_token and case.slack_ts is None:
         # The card is not in Slack yet: the team does not have it, so say so.
-        return text("waiting_status_on_its_way", ref=case.ref, waited=how_long)
+        return text(FLOW, "waiting_status_on_its_way", ref=case.ref, waited=how_long)
     owner = (case.owner or "").split(" ", 1)[0]
     if case.status == "in_contact":
-        return text("waiting_status_contact", owner=owner, ref=case.ref)
+        return text(FLOW, "waiting_status_contact", owner=owner, ref=case.ref)
     if case.owner:
         return text(
+            FLOW,
             "waiting_status_taken",
             owner=owner,
             ref=case.ref,
@@ -153,13 +151,13 @@ def status(ctx: TurnContext, case: Case) -> str:
             next=next_step(case, owner),
         )
     minutes = ctx.settings.support_response_minutes
-    how = text("how_call" if case.contact_preference == "bellen" else "how_chat")
+    how = text(FLOW, "how_call" if case.contact_preference == "bellen" else "how_chat")
     promise = (
-        text("waiting_promise", minutes=minutes, how=how)
+        text(FLOW, "waiting_promise", minutes=minutes, how=how)
         if waited < minutes
-        else text("waiting_promise_late", minutes=minutes)
+        else text(FLOW, "waiting_promise_late", minutes=minutes)
     )
-    return text("waiting_status_open", ref=case.ref, waited=how_long, promise=promise)
+    return text(FLOW, "waiting_status_open", ref=case.ref, waited=how_long, promise=promise)
 
 
 def asks_status(ctx: TurnContext) -> bool:
@@ -189,9 +187,9 @@ def asks_help(ctx: TurnContext) -> bool:
 
 
 def _is_end(pressed: str) -> bool:
-    from flows.validators import normalise
-
-    return pressed == END_CONTACT or normalise(pressed) == normalise(text("button_end_contact"))
+    return pressed == END_CONTACT or normalise(pressed) == normalise(
+        text(FLOW, "button_end_contact")
+    )
 
 
 async def _raise_urgency(ctx: TurnContext, case: Case) -> None:
@@ -200,7 +198,7 @@ async def _raise_urgency(ctx: TurnContext, case: Case) -> None:
         return
     case.urgency = "urgent"
     await ctx.store.add_event(ctx.session, case, "urgency_raised", "melder", {"urgency": "urgent"})
-    note = text("team_now_urgent", ref=case.ref)
+    note = text(FLOW, "team_now_urgent", ref=case.ref)
     await ctx.store.enqueue(
         ctx.session, "support", {"kind": "card", "case": case.ref, "text": note}, case_id=case.id
     )
@@ -208,12 +206,10 @@ async def _raise_urgency(ctx: TurnContext, case: Case) -> None:
 
 async def _pass_file(ctx: TurnContext, case: Case, attachment: Attachment) -> str | None:
     """Keep a file as evidence of the case and tell the thread; the receipt, or None if refused."""
-    from bot.features import reporting as actions
-
-    kept = await actions.keep_file(ctx, attachment, case_id=case.id)
+    kept = await keep_file(ctx, attachment, case_id=case.id)
     if kept is None:
         return None
-    kind = actions.file_kind(attachment.kind)
+    kind = file_kind(attachment.kind)
     await ctx.store.add_event(
         ctx.session,
         case,
@@ -222,15 +218,17 @@ async def _pass_file(ctx: TurnContext, case: Case, attachment: Attachment) -> st
         {"file": attachment.kind, "sha256": kept.sha256},
     )
     note = text(
+        FLOW,
         "team_file_from_reporter",
         kind=kind,
         size=max(1, round(kept.size / 1024)),
         hash=kept.sha256[:12],
     )
     await tell_team(ctx.store, ctx.session, case, "relay", text=note, file=True)
-    return text("waiting_file_forwarded", kind=kind, hash=kept.sha256[:12])
+    return text(FLOW, "waiting_file_forwarded", kind=kind, hash=kept.sha256[:12])
 
 
+@feature.intercept
 async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bool:
     """While a case waits for the team, the reporter's words go to its thread; True when handled.
 
@@ -246,13 +244,15 @@ async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bo
     case = await waiting_case(ctx.store, ctx.session, ctx.reporter.id)
     if case is None:
         if ending:
-            ctx.say(text("no_contact"))
+            ctx.say(text(FLOW, "no_contact"))
             return True
         return False
     if ending or (command == "/stop" and not in_flow):
         await end_contact(ctx.store, ctx.session, case, "melder")
-        await tell_team(ctx.store, ctx.session, case, "note", text=text("team_ended_by_reporter"))
-        ctx.say(text("ended_by_reporter", ref=case.ref))
+        await tell_team(
+            ctx.store, ctx.session, case, "note", text=text(FLOW, "team_ended_by_reporter")
+        )
+        ctx.say(text(FLOW, "ended_by_reporter", ref=case.ref))
         return True
     danger = ctx.parse is not None and ctx.parse.intent == "emergency"
     # Help asked again while a request for help waits: that request stands (no second alert);
@@ -263,7 +263,7 @@ async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bo
     if not danger and asks_own_cases(ctx):
         return False
     if danger:
-        ctx.say(text("emergency"))  # calling 112 comes first, always
+        ctx.say(text(FLOW, "emergency"))  # calling 112 comes first, always
         if sure_danger:
             await _raise_urgency(ctx, case)
     if message.attachments and not ctx.text:
@@ -277,9 +277,9 @@ async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bo
         await ctx.store.add_event(ctx.session, case, "relayed_to_team", "melder", {"text": words})
         await tell_team(ctx.store, ctx.session, case, "relay", text=words, emergency=danger)
     if not danger and (helping or asks_status(ctx)):
-        lines = [text("waiting_already")] if helping else []
-        lines += [status(ctx, case), text("waiting_unsafe")]
+        lines = [text(FLOW, "waiting_already")] if helping else []
+        lines += [status(ctx, case), text(FLOW, "waiting_unsafe")]
         ctx.say("\n".join(lines), [end_button()])
         return True
-    ctx.say(text("waiting_forwarded"), [end_button()])
+    ctx.say(text(FLOW, "waiting_forwarded"), [end_button()])
     return True

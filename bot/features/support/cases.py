@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.features import aftercare
+from bot.jobs.scheduler import cancel_case_jobs
 from bot.store import Case, Store
-
-STATUS_TEXT = {
-    "acknowledged": "Je melding {ref} is opgepakt door {owner} van het Ondersteuningsteam Weerbaar Bestuur. {next}",
-    "closed": "Je melding {ref} is afgesloten. Heb je nog vragen? Stuur me gerust een bericht.",
-}
-NEXT_STEP = {
-    "call": "{owner} belt je zo snel mogelijk.",
-    "chat": "{owner} stuurt je hier zo een bericht.",
-    "other": "Je hoort snel meer.",
-}
-
+from flows import text
 
 LIST_FIELDS = ("ref", "kind", "status", "urgency", "incident_type", "owner", "created_at")
 
@@ -73,11 +63,11 @@ def case_row(case: Case) -> dict[str, Any]:
     return {key: fields[key] for key in LIST_FIELDS}
 
 
-async def _notify_reporter(store: Store, session: Any, case: Case, text: str) -> None:
+async def _notify_reporter(store: Store, session: Any, case: Case, message: str) -> None:
     await store.enqueue(
         session,
         "user",
-        {"user": case.reporter.user_key, "case": case.ref, "text": text},
+        {"user": case.reporter.user_key, "case": case.ref, "text": message},
         reporter_id=case.reporter_id,
         case_id=case.id,
     )
@@ -100,8 +90,12 @@ async def acknowledge(store: Store, ref: str, actor: str) -> Case:
             store,
             session,
             case,
-            STATUS_TEXT["acknowledged"].format(
-                ref=case.ref, owner=first_name, next=next_step(case, first_name)
+            text(
+                None,
+                "case_acknowledged",
+                ref=case.ref,
+                owner=first_name,
+                next=next_step(case, first_name),
             ),
         )
         return case
@@ -116,7 +110,7 @@ def next_step(case: Case, owner: str) -> str:
         if case.contact_preference
         else "other"
     )
-    return NEXT_STEP[how].format(owner=owner)
+    return text(None, f"case_next_{how}", owner=owner)
 
 
 async def close(store: Store, ref: str, actor: str, reason: str) -> Case:
@@ -131,6 +125,6 @@ async def close(store: Store, ref: str, actor: str, reason: str) -> Case:
         case.waiting_since = None
         case.closed_reason = reason[:200]
         await store.add_event(session, case, "closed", actor, {"reason": reason[:200]})
-        await aftercare.cancel_case_jobs(session, case.ref)
-        await _notify_reporter(store, session, case, STATUS_TEXT["closed"].format(ref=case.ref))
+        await cancel_case_jobs(session, case.ref)
+        await _notify_reporter(store, session, case, text(None, "case_closed", ref=case.ref))
         return case

@@ -8,13 +8,17 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.base.settings import Settings
+from bot.core.features import Feature
 from bot.features import relay
-from bot.jobs.scheduler import Scheduler, current
+from bot.jobs.scheduler import Scheduler
 from bot.store import Case
+from flows import text
 
 log = logging.getLogger("weerbaar.escalation")
 
-REESCALATE = "bot.features.support.escalation:reescalate"
+feature = Feature("escalation")
+
+REESCALATE = "reescalate"  # the job handler's name
 
 
 def job_id(ref: str) -> str:
@@ -61,9 +65,9 @@ async def rewatch(scheduler: Scheduler) -> int:
     return sum([await ensure_watched(scheduler, ref, urgency) for ref, urgency in open_cards])
 
 
-async def reescalate(ref: str) -> None:
+@feature.job(REESCALATE)
+async def reescalate(scheduler: Scheduler, ref: str) -> None:
     """Job: announce an unacknowledged escalation again, then plan the next time."""
-    scheduler = current()
     store = scheduler.store
     async with store.session() as session:
         case = await store.case_by_ref(session, ref)
@@ -81,10 +85,11 @@ async def reescalate(ref: str) -> None:
                 "count": count,
                 "minutes": waited,
                 "key": f"reescalation:{case.ref}:{count}",
-                "text": relay.text(
+                "text": text(
+                    relay.FLOW,
                     "team_not_picked_up",
                     ref=case.ref,
-                    urgency=relay.text(f"team_urgency_{case.urgency}").lower(),
+                    urgency=text(relay.FLOW, f"team_urgency_{case.urgency}").lower(),
                     minutes=waited,
                 ),
             },

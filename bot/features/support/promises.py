@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, literal, select
 
 from bot.base.settings import Settings
 from bot.store import Case, CaseEvent, Delivery, Store
+from flows import text
 from knowledge import Knowledge
 
 if TYPE_CHECKING:
@@ -27,10 +28,7 @@ ALERTED, NOT_REACHED, OVERDUE = "promise:alerted:", "promise:not_reached:", "pro
 
 
 def _text(key: str, **values: object) -> str:
-    from flows import catalog
-
-    texts = catalog()
-    return texts.text(texts.flows["request_support"], key, **values).strip()
+    return text("request_support", key, **values).strip()
 
 
 def _team_phone(knowledge: Knowledge) -> dict[str, str]:
