@@ -20,7 +20,7 @@ help:
 	@echo "make run    start the bot (local chat when no tokens are set)"
 	@echo "make test   run the test suite"
 	@echo "make bench  run the benchmarks (JSON in bench-results.json)"
-	@echo "make lint   ruff and mypy"
+	@echo "make lint   ruff, mypy and the architecture contracts (import-linter)"
 
 # Installs the pinned dependencies again only when requirements.lock changed.
 $(VENV)/.installed: requirements.lock
@@ -50,3 +50,4 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache

@@ -1,4 +1,8 @@
-"""Command line: `python -m bot chat | cases | jobs | run | stats | deadletters | ...`."""
+"""Command line: `python -m bot chat | cases | jobs | run | stats | deadletters | ...`.
+
+Each command imports what it needs inside its function: `python -m bot keys new` or a bad setting
+answers at once, without loading the NLU, the chat platforms' SDKs or the whole application.
+"""
 
 from __future__ import annotations
 

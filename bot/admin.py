@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from bot.base import crypto
 from bot.base.settings import Settings
-from bot.features import invites
-from bot.store import Store, open_store
+from bot.features import invites, privacy
+from bot.store import Store, deadletters, open_store
 from bot.store.models import Base
 
 PAGE = 200
@@ -125,8 +125,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 print(f"{await check_keys(store)} sealed values opened; the keys fit.")
             return 0
-        from bot.features import privacy
-
         print_data(await privacy.purge(store, settings), args.json)
         return 0
     except crypto.KeyMissing as missing:
@@ -167,8 +165,6 @@ async def _invites(store: Store, settings: Settings, args: argparse.Namespace) -
 
 
 async def _dead_letters(store: Store, args: argparse.Namespace) -> int:
-    from bot.store import deadletters
-
     if args.action == "list":
         print_data(await deadletters.listing(store), args.json)
         return 0

@@ -1,20 +1,20 @@
-"""Wire the parts together from settings: store, NLU, knowledge, dialogue core."""
+"""Wire the parts together from settings: store, NLU, knowledge, the features and the dialogue core."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from bot.base import redaction
 from bot.base.clock import Clock
 from bot.base.settings import Settings
 from bot.core import danger
+from bot.core.app import App, StartupError
 from bot.core.dialogue import Dialogue
 from bot.core.features import Features
 from bot.features import aftercare, evidence, guidance, invites, privacy, relay, reporting, support
 from bot.features.dossier import reporter as dossier_reporter
 from bot.features.support import escalation
-from bot.store import Store, open_store
+from bot.store import open_store
 from flows import FlowError, catalog
 from knowledge import Knowledge, KnowledgeError
 from nlu import NLU, NLUUnavailable, load_nlu
@@ -35,24 +35,6 @@ FEATURES = Features.of(
         invites.feature,
     ]
 )
-
-
-class StartupError(RuntimeError):
-    """Start-up cannot go on; the message is one line saying why."""
-
-
-@dataclass
-class App:
-    """The running parts, built once per process."""
-
-    settings: Settings
-    store: Store
-    nlu: NLU
-    knowledge: Knowledge
-    dialogue: Dialogue
-
-    async def close(self) -> None:
-        await self.store.close()
 
 
 def configure_logging(settings: Settings) -> None:

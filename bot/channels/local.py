@@ -9,8 +9,8 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import IO, Any
 
-from bot.app import App
 from bot.base.messages import Attachment, Button, Incoming, Reply, file_from_payload, file_payload
+from bot.core.app import App
 from bot.features import aftercare
 from bot.jobs.scheduler import Scheduler
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.base.clock import AMSTERDAM, Clock, SystemClock
 from bot.store.models import (
@@ -99,8 +99,15 @@ class Store:
         self.clock = clock or SystemClock()
         self.engine = _make_engine(url)
         self.dialect = self.engine.dialect.name
+        # This store's own session class: a listener on it (the Slack desk's wake-up on commit)
+        # sees this store's sessions only, never another store's in the same process.
+        self.session_class: type[Session] = type("StoreSession", (Session,), {})
         self._sessions = sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False, future=True
+            self.engine,
+            class_=AsyncSession,
+            sync_session_class=self.session_class,
+            expire_on_commit=False,
+            future=True,
         )
         # SQLite has one writer at a time: queue this process's writers here instead of
         # letting them spin on the file lock (other processes still wait on busy_timeout).

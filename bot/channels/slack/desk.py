@@ -18,11 +18,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.app import App
 from bot.base.redaction import safe_trace
 from bot.channels.slack.delivery import Delivery
 from bot.channels.slack.listeners import Handler, Listeners
 from bot.channels.slack.team import Team
+from bot.core.app import App
 from bot.features import aftercare
 from bot.features.support import escalation, promises
 from bot.jobs.scheduler import Scheduler
@@ -117,8 +117,9 @@ class SlackDesk:
         if self._owns_scheduler:
             await self.scheduler.start()
         await escalation.rewatch(self.scheduler)
-        event.listen(Session, "after_flush", self._note_support_message)
-        event.listen(Session, "after_commit", self._wake_on_commit)
+        sessions = self.app.store.session_class
+        event.listen(sessions, "after_flush", self._note_support_message)
+        event.listen(sessions, "after_commit", self._wake_on_commit)
         if self.poll_seconds is not None:
             self._loop_task = asyncio.create_task(self._deliver_loop())
             # Check-ins, owners' reminders and the digest are planned where the desk runs.
@@ -155,8 +156,8 @@ class SlackDesk:
             ("after_flush", self._note_support_message),
             ("after_commit", self._wake_on_commit),
         ):
-            if event.contains(Session, name, listener):
-                event.remove(Session, name, listener)
+            if event.contains(self.app.store.session_class, name, listener):
+                event.remove(self.app.store.session_class, name, listener)
         if self._owns_scheduler:
             await self.scheduler.stop()
         if self._session is not None:

@@ -38,7 +38,6 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder
 
-from bot.app import App, StartupError
 from bot.base.messages import Attachment, Incoming
 from bot.base.redaction import safe_trace, user_tag
 from bot.base.settings import Settings
@@ -56,6 +55,7 @@ from bot.channels.telegram.inbound import (
 )
 from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.outbound import Outgoing, is_token, render
+from bot.core.app import App, StartupError
 from bot.core.dialogue import TurnFailed
 from bot.core.outage import reachable, unavailable
 from bot.store import deadletters

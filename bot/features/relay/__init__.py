@@ -21,7 +21,6 @@ from bot.base.messages import Attachment, Button
 from bot.core.features import Feature
 from bot.core.turn import TurnContext
 from bot.features.evidence import file_kind, keep_file
-from bot.features.support.cases import next_step
 from bot.store import Case, Store
 from flows import text
 from flows.validators import normalise
@@ -40,6 +39,18 @@ _ASKS_STATUS = re.compile(
 )
 
 _OWN_CASES = re.compile(r"\b(meldingen|mijn (melding|zaak|zaken))\b", re.IGNORECASE)
+
+
+def next_step(case: Case, owner: str) -> str:
+    """What the team member who picked the case up will do: call, or write in this chat."""
+    how = (
+        "call"
+        if case.contact_preference == "bellen" and case.phone
+        else "chat"
+        if case.contact_preference
+        else "other"
+    )
+    return text(None, f"case_next_{how}", owner=owner)
 
 
 def end_button() -> Button:

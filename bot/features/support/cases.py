@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.features.relay import next_step
 from bot.jobs.scheduler import cancel_case_jobs
 from bot.store import Case, Store
 from flows import text
@@ -99,18 +100,6 @@ async def acknowledge(store: Store, ref: str, actor: str) -> Case:
             ),
         )
         return case
-
-
-def next_step(case: Case, owner: str) -> str:
-    """What the team member who picked the case up will do: call, or write in this chat."""
-    how = (
-        "call"
-        if case.contact_preference == "bellen" and case.phone
-        else "chat"
-        if case.contact_preference
-        else "other"
-    )
-    return text(None, f"case_next_{how}", owner=owner)
 
 
 async def close(store: Store, ref: str, actor: str, reason: str) -> Case:
