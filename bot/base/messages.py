@@ -49,6 +49,30 @@ class Reply:
     file: Attachment | None = None  # e.g. the reporter's own data as a JSON file
 
 
+@dataclass(frozen=True)
+class ToTeam:
+    """One message for the support team, sent through the outbox; the Slack desk posts it.
+
+    Kinds: "escalation" (a new card), "card" (the card again, as the case is now), "relay",
+    "note" and "evidence" (in the card's thread), "checkin", "reminder", "reescalation",
+    "digest" and "dead_letter" (in the support channel).
+    """
+
+    kind: str
+    case: str | None = None  # the case's reference
+    text: str | None = None
+    key: str | None = None  # a message with the same key is posted once, however often it is sent
+    details: dict[str, Any] = field(default_factory=dict)  # what this kind carries besides
+
+    def payload(self) -> dict[str, Any]:
+        """The message as JSON-safe data, for the outbox."""
+        data: dict[str, Any] = {"kind": self.kind, **self.details}
+        for name in ("case", "text", "key"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        return data
+
+
 def file_payload(file: Attachment) -> dict[str, str]:
     """A reply's file as JSON-safe data, for the outbox."""
     return {

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.base.clock import AMSTERDAM, Clock, SystemClock
+from bot.base.messages import ToTeam
 from bot.store.models import (
     Case,
     CaseEvent,
@@ -239,6 +240,12 @@ class Store:
         session.add(message)
         await session.flush()
         return message
+
+    async def tell_team(
+        self, session: AsyncSession, message: ToTeam, *, case_id: int | None = None
+    ) -> OutboxMessage:
+        """Queue a message for the support team in the caller's transaction."""
+        return await self.enqueue(session, "support", message.payload(), case_id=case_id)
 
     async def case_by_ref(self, session: AsyncSession, ref: str) -> Case | None:
         result = await session.execute(select(Case).where(Case.ref == ref.strip().upper()))

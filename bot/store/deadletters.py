@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from bot.base.messages import ToTeam
 from bot.store import DeadLetter, Store
 
 WAITING, RETRY, REPLAYING, HANDLED = "waiting", "retry", "replaying", "handled"
@@ -53,12 +54,12 @@ async def set_aside(
             reporter = await store.reporter(session, user)
             notice = {"user": user, "text": to_reporter, "buttons": []}
             await store.enqueue(session, "user", notice, reporter_id=reporter.id)
-        team = {
-            "kind": "dead_letter",
-            "key": f"dead_letter:{letter.id}:{letter.attempts}",
-            "text": to_team.format(number=letter.id),
-        }
-        await store.enqueue(session, "support", team)
+        team = ToTeam(
+            "dead_letter",
+            text=to_team.format(number=letter.id),
+            key=f"dead_letter:{letter.id}:{letter.attempts}",
+        )
+        await store.tell_team(session, team)
         return int(letter.id)
 
 

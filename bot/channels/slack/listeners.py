@@ -13,6 +13,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, select
 
+from bot.base.messages import ToTeam
 from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
 from bot.channels.slack import cards
@@ -493,9 +494,7 @@ class Listeners:
                 self.store, session, case, member.actor, member.first_name, text
             )
             if relayed and not was_in_contact:
-                await self.store.enqueue(
-                    session, "support", {"kind": "card", "case": ref}, case_id=case.id
-                )
+                await self.store.tell_team(session, ToTeam("card", case=ref), case_id=case.id)
             closed = case.status == "closed"
         if closed:
             await self._note(client, user, thread, NOT_RELAYED)
@@ -517,6 +516,4 @@ class Listeners:
         async with self.store.session() as session:
             case = await self.store.case_by_ref(session, ref)
             if case is not None:
-                await self.store.enqueue(
-                    session, "support", {"kind": "card", "case": ref}, case_id=case.id
-                )
+                await self.store.tell_team(session, ToTeam("card", case=ref), case_id=case.id)

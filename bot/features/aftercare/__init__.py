@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 from sqlalchemy import select, update
 
 from bot.base.clock import AMSTERDAM
-from bot.base.messages import Button
+from bot.base.messages import Button, ToTeam
 from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
 from bot.core.features import Feature
@@ -347,28 +347,25 @@ async def _tell_team(
     if reply == "contact":
         case.wants_support = True
     if case.slack_ts is None and not any(e.kind == "escalated" for e in case.events):
-        await store.enqueue(
+        await store.tell_team(
             session,
-            "support",
-            {
-                "kind": "escalation",
-                "case": case.ref,
-                "text": text(None, "team_checkin_escalation", ref=case.ref),
-            },
+            ToTeam(
+                "escalation",
+                case=case.ref,
+                text=text(None, "team_checkin_escalation", ref=case.ref),
+            ),
             case_id=case.id,
         )
         await store.add_event(session, case, "escalated", "systeem", {"via": "checkin"})
-    await store.enqueue(
+    await store.tell_team(
         session,
-        "support",
-        {
-            "kind": "checkin",
-            "case": case.ref,
-            "answer": reply,
-            "number": number,
-            "key": f"checkin:{case.ref}:{number}",
-            "text": text(None, f"team_checkin_{reply}", ref=case.ref),
-        },
+        ToTeam(
+            "checkin",
+            case=case.ref,
+            text=text(None, f"team_checkin_{reply}", ref=case.ref),
+            key=f"checkin:{case.ref}:{number}",
+            details={"answer": reply, "number": number},
+        ),
         case_id=case.id,
     )
 
@@ -386,15 +383,14 @@ async def remind(scheduler: Scheduler, ref: str) -> None:
         if not is_open(case) or case.owner is None:
             return
         await store.add_event(session, case, "reminded", "systeem")
-        await store.enqueue(
+        await store.tell_team(
             session,
-            "support",
-            {
-                "kind": "reminder",
-                "case": case.ref,
-                "key": f"reminder:{case.ref}:{now.isoformat()}",
-                "text": text(None, "team_reminder", ref=case.ref),
-            },
+            ToTeam(
+                "reminder",
+                case=case.ref,
+                text=text(None, "team_reminder", ref=case.ref),
+                key=f"reminder:{case.ref}:{now.isoformat()}",
+            ),
             case_id=case.id,
         )
     run_at = next_working_hour(now, scheduler.settings.reminder_hour)
@@ -435,15 +431,14 @@ async def send_digest(scheduler: Scheduler) -> None:
     async with store.session() as session:
         refs = [case.ref for case in await unowned_open_cases(session)]
         if refs:
-            await store.enqueue(
+            await store.tell_team(
                 session,
-                "support",
-                {
-                    "kind": "digest",
-                    "cases": refs,
-                    "key": f"digest:{now.astimezone(AMSTERDAM).date().isoformat()}",
-                    "text": text(None, "team_digest", count=len(refs), refs=", ".join(refs)),
-                },
+                ToTeam(
+                    "digest",
+                    text=text(None, "team_digest", count=len(refs), refs=", ".join(refs)),
+                    key=f"digest:{now.astimezone(AMSTERDAM).date().isoformat()}",
+                    details={"cases": refs},
+                ),
             )
     run_at = next_daily_hour(now, scheduler.settings.digest_hour)
     await scheduler.schedule(DIGEST_JOB, DIGEST, run_at)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.base import crypto
 from bot.base.clock import AMSTERDAM
-from bot.base.messages import Attachment, Button, Reply
+from bot.base.messages import Attachment, Button, Reply, ToTeam
 from bot.base.redaction import user_tag
 from bot.base.settings import Settings
 from bot.core.features import Feature
@@ -219,12 +219,12 @@ async def _erase_case(
     await _drop_messages(store, session, OutboxMessage.case_id == case.id)
     if case.slack_ts:
         # Updating the card takes the story off it; a deletion is also said in its thread.
-        payload = (
-            {"kind": "note", "case": case.ref, "key": f"deleted:{case.ref}", "text": DELETED_REASON}
+        message = (
+            ToTeam("note", case.ref, text=DELETED_REASON, key=f"deleted:{case.ref}")
             if deleted
-            else {"kind": "card", "case": case.ref}
+            else ToTeam("card", case.ref)
         )
-        await store.enqueue(session, "support", payload, case_id=case.id)
+        await store.tell_team(session, message, case_id=case.id)
     return files
 
 

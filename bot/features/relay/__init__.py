@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.base.messages import Attachment, Button
+from bot.base.messages import Attachment, Button, ToTeam
 from bot.core.features import Feature
 from bot.core.turn import TurnContext
 from bot.features.evidence import file_kind, keep_file
@@ -69,11 +69,11 @@ async def tell_reporter(
 
 
 async def tell_team(
-    store: Store, session: AsyncSession, case: Case, kind: str, **fields: Any
+    store: Store, session: AsyncSession, case: Case, kind: str, text: str, **details: Any
 ) -> None:
-    """Queue something for the case's thread; `key` makes its delivery idempotent."""
-    payload = {"kind": kind, "case": case.ref, "key": uuid.uuid4().hex, **fields}
-    await store.enqueue(session, "support", payload, case_id=case.id)
+    """Queue something for the case's thread, posted once however often it is sent."""
+    message = ToTeam(kind, case.ref, text=text, key=uuid.uuid4().hex, details=details)
+    await store.tell_team(session, message, case_id=case.id)
 
 
 def start_waiting(store: Store, case: Case) -> None:
@@ -210,8 +210,8 @@ async def _raise_urgency(ctx: TurnContext, case: Case) -> None:
     case.urgency = "urgent"
     await ctx.store.add_event(ctx.session, case, "urgency_raised", "melder", {"urgency": "urgent"})
     note = text(FLOW, "team_now_urgent", ref=case.ref)
-    await ctx.store.enqueue(
-        ctx.session, "support", {"kind": "card", "case": case.ref, "text": note}, case_id=case.id
+    await ctx.store.tell_team(
+        ctx.session, ToTeam("card", case=case.ref, text=note), case_id=case.id
     )
 
 

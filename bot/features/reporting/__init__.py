@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 
 from bot.base.clock import AMSTERDAM
-from bot.base.messages import Button
+from bot.base.messages import Button, ToTeam
 from bot.core.features import Feature
 from bot.core.turn import TurnContext
 from bot.features import aftercare, relay
@@ -190,20 +190,19 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
         reply += "\n" + text("request_support", "linked_report", ref=waiting.ref)
     elif wants_support:
         relay.start_waiting(ctx.store, case)
-        await ctx.store.enqueue(
+        await ctx.store.tell_team(
             ctx.session,
-            "support",
-            {
-                "kind": "escalation",
-                "case": case.ref,
-                "text": text(
+            ToTeam(
+                "escalation",
+                case=case.ref,
+                text=text(
                     flow,
                     "escalation",
                     ref=case.ref,
                     type=frame.shown.get("incident_type", "?"),
                     when=frame.shown.get("occurred", "?"),
                 ),
-            },
+            ),
             case_id=case.id,
         )
         await ctx.store.add_event(ctx.session, case, "escalated", "systeem")

@@ -3,6 +3,7 @@ promises made."""
 
 from __future__ import annotations
 
+from bot.base.messages import ToTeam
 from bot.core.danger import draft, recent_said
 from bot.core.features import Feature
 from bot.core.turn import TurnContext
@@ -82,10 +83,9 @@ async def request_support(
         lines.append(text(flow, "escalation_said", said=" / ".join(words)))
     elif report is None:
         lines.append(text(flow, "escalation_nothing_said"))
-    await ctx.store.enqueue(
+    await ctx.store.tell_team(
         ctx.session,
-        "support",
-        {"kind": "escalation", "case": case.ref, "urgency": urgency, "text": "\n".join(lines)},
+        ToTeam("escalation", case=case.ref, text="\n".join(lines), details={"urgency": urgency}),
         case_id=case.id,
     )
     await ctx.store.add_event(ctx.session, case, "escalated", "systeem", {"urgency": urgency})

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.base.messages import ToTeam
 from bot.base.settings import Settings
 from bot.core.features import Feature
 from bot.features import relay
@@ -76,23 +77,21 @@ async def reescalate(scheduler: Scheduler, ref: str) -> None:
         count = 1 + sum(1 for e in case.events if e.kind == "reescalated")
         waited = int((store.clock.now() - case.created_at).total_seconds() // 60)
         await store.add_event(session, case, "reescalated", "systeem", {"count": count})
-        await store.enqueue(
+        await store.tell_team(
             session,
-            "support",
-            {
-                "kind": "reescalation",
-                "case": case.ref,
-                "count": count,
-                "minutes": waited,
-                "key": f"reescalation:{case.ref}:{count}",
-                "text": text(
+            ToTeam(
+                "reescalation",
+                case=case.ref,
+                text=text(
                     relay.FLOW,
                     "team_not_picked_up",
                     ref=case.ref,
                     urgency=text(relay.FLOW, f"team_urgency_{case.urgency}").lower(),
                     minutes=waited,
                 ),
-            },
+                key=f"reescalation:{case.ref}:{count}",
+                details={"count": count, "minutes": waited},
+            ),
             case_id=case.id,
         )
         urgency = case.urgency
