@@ -15,6 +15,7 @@ from bot.base.messages import Button, Incoming, Reply, file_payload
 from bot.base.redaction import safe_trace, user_tag
 from bot.base.settings import Settings
 from bot.core import danger
+from bot.core.commands import COMMANDS
 from bot.core.features import Features
 from bot.core.turn import TurnContext
 from bot.store import Evidence, Store
@@ -45,17 +46,6 @@ INTERRUPT_CONFIDENCE = 0.6
 # Below this the classifier's "emergency" mid-flow still gets the 112 line, but does not
 # throw away the answer (the deterministic safety net always interrupts).
 SURE_EMERGENCY = 0.9
-COMMANDS = {
-    "/start": "start",
-    "/help": "help",
-    "/melden": "report_incident",
-    "/hulp": "request_support",
-    "/protocol": "find_protocol",
-    "/training": "find_training",
-    "/mijnmeldingen": "case_status",
-    "/privacy": "privacy",
-    "/stop": "cancel",
-}
 FLOW_INTENTS = (
     "report_incident",
     "request_support",
@@ -268,12 +258,12 @@ class Dialogue:
             await self._on_payload(ctx, payload)
             return
         if ctx.text.startswith("/"):
-            command = ctx.text.split()[0].split("@")[0].lower()
-            intent = COMMANDS.get(command)
-            if intent is None:
+            command = COMMANDS.get(ctx.command or "")
+            if command is None:
                 ctx.say(self.text("unknown_command"))
                 self._menu(ctx)
                 return
+            intent = command.intent
             if intent == "start" and len(ctx.text.split()) > 1:  # a deep link: an invite code
                 for deep_link in self.features.deep_links:
                     await deep_link(ctx, ctx.text.split(maxsplit=1)[1])

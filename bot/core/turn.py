@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.base.messages import Button, Incoming, Reply
 from bot.base.settings import Settings
+from bot.core.commands import typed_command
 from bot.store import Reporter, Store
 from flows import text
 from flows.engine import DialogueState, Engine
@@ -43,6 +44,11 @@ class TurnContext:
     @property
     def text(self) -> str:
         return self.incoming.text.strip()
+
+    @property
+    def command(self) -> str | None:
+        """The command this message starts with ("/melden"), if any."""
+        return typed_command(self.text)
 
     @property
     def has_files(self) -> bool:

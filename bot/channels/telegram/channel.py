@@ -56,6 +56,7 @@ from bot.channels.telegram.inbound import (
 from bot.channels.telegram.lanes import ChatLanes
 from bot.channels.telegram.outbound import Outgoing, is_token, render
 from bot.core.app import App, StartupError
+from bot.core.commands import COMMANDS as CORE_COMMANDS
 from bot.core.dialogue import TurnFailed
 from bot.core.outage import reachable, unavailable
 from bot.store import deadletters
@@ -67,17 +68,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger("weerbaar.telegram")
 
-COMMANDS = (
-    BotCommand("start", "Beginnen en zien wat ik kan"),
-    BotCommand("help", "Uitleg over wat ik voor je kan doen"),
-    BotCommand("melden", "Een incident melden"),
-    BotCommand("hulp", "Nu hulp vragen aan het Ondersteuningsteam"),
-    BotCommand("protocol", "Wat moet ik doen? Stappen en uitleg"),
-    BotCommand("training", "Trainingen die bij je functie passen"),
-    BotCommand("mijnmeldingen", "Je meldingen en hoe het ermee staat"),
-    BotCommand("privacy", "Wat ik bewaar en wie het ziet"),
-    BotCommand("stop", "Stoppen met wat nu loopt"),
-)
+# The command menu, from the core's command table.
+COMMANDS = tuple(BotCommand(c.name, c.description) for c in CORE_COMMANDS.values())
 ALLOWED_UPDATES = ("message", "callback_query")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram/webhook"

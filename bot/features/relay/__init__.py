@@ -191,7 +191,7 @@ def asks_own_cases(ctx: TurnContext) -> bool:
 def asks_help(ctx: TurnContext) -> bool:
     """Whether the reporter asks for help (again): /hulp, or the classifier hears it."""
     parse = ctx.parse
-    command = ctx.text.split()[0].split("@")[0].lower() if ctx.text.startswith("/") else None
+    command = ctx.command
     return command == "/hulp" or (
         parse is not None and not parse.fallback and parse.intent == "request_support"
     )
@@ -248,7 +248,7 @@ async def intercept(ctx: TurnContext, *, in_flow: bool, sure_danger: bool) -> bo
     Danger always gets the 112 line; the case becomes urgent when the danger is certain.
     """
     message = ctx.incoming
-    command = ctx.text.split()[0].split("@")[0].lower() if ctx.text.startswith("/") else None
+    command = ctx.command
     ending = message.button is not None and _is_end(message.button)
     if message.button is not None and not ending:
         return False
