@@ -8,8 +8,6 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import delete
-
 from bot.base.clock import Clock, SystemClock
 from bot.base.messages import Button, Incoming, Reply, file_payload
 from bot.base.redaction import safe_trace, user_tag
@@ -17,8 +15,8 @@ from bot.base.settings import Settings
 from bot.core import danger
 from bot.core.commands import COMMANDS
 from bot.core.features import Features
-from bot.core.turn import TurnContext
-from bot.store import Evidence, Store
+from bot.core.turn import TurnContext, draft_files
+from bot.store import Store
 from flows import catalog
 from flows.engine import DialogueState, Engine
 from flows.validators import Valid, interpret, normalise
@@ -489,11 +487,7 @@ class Dialogue:
     async def _drop_flows(self, ctx: TurnContext) -> None:
         """Forget every running flow and the files sent for an unfinished report."""
         for frame in ctx.state.stack:
-            ids = list((frame.slots.get("evidence") or {}).get("files", []))
-            if ids:
-                await ctx.session.execute(
-                    delete(Evidence).where(Evidence.id.in_(ids), Evidence.case_id.is_(None))
-                )
+            await ctx.store.discard_drafts(ctx.session, draft_files(frame))
         ctx.state.stack.clear()
         ctx.state.pending_cancel = False
 

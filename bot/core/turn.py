@@ -13,7 +13,7 @@ from bot.base.settings import Settings
 from bot.core.commands import typed_command
 from bot.store import Reporter, Store
 from flows import text
-from flows.engine import DialogueState, Engine
+from flows.engine import DialogueState, Engine, Frame
 from knowledge import Knowledge
 from nlu import Parse
 
@@ -59,3 +59,8 @@ class TurnContext:
         if expired:
             self.say(text(None, "expired_button"))
         await self.engine.reask(self, prefix_key="resume")
+
+
+def draft_files(frame: Frame) -> list[int]:
+    """The evidence kept for a report not yet sent (its files join the case when it is)."""
+    return list((frame.slots.get("evidence") or {}).get("files", []))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -257,6 +257,37 @@ class Store:
         if reporter_id is not None:
             query = query.where(Case.reporter_id == reporter_id)
         return (await session.execute(query)).scalars().all()
+
+    async def open_cases(self, session: AsyncSession, limit: int | None = None) -> list[Case]:
+        """Cases not closed, oldest first."""
+        query = select(Case).where(Case.status != "closed").order_by(Case.created_at, Case.id)
+        return list((await session.execute(query.limit(limit))).scalars())
+
+    async def unowned_cases(self, session: AsyncSession, limit: int | None = None) -> list[Case]:
+        """Open cases nobody has picked up yet, oldest first."""
+        query = (
+            select(Case)
+            .where(Case.status != "closed", Case.owner.is_(None), Case.deleted_at.is_(None))
+            .order_by(Case.created_at, Case.id)
+        )
+        return list((await session.execute(query.limit(limit))).scalars())
+
+    async def cases_since(self, session: AsyncSession, moment: datetime) -> int:
+        """How many cases were made from that moment on."""
+        query = select(func.count()).select_from(Case).where(Case.created_at >= moment)
+        return int((await session.execute(query)).scalar_one())
+
+    async def case_by_thread(self, session: AsyncSession, channel: str, ts: str) -> Case | None:
+        """The case whose card is this Slack message."""
+        query = select(Case).where(Case.slack_channel == channel, Case.slack_ts == ts)
+        return (await session.execute(query)).scalar_one_or_none()
+
+    async def discard_drafts(self, session: AsyncSession, evidence_ids: list[int]) -> None:
+        """Remove the files of a report that was not sent (never those of a sent case)."""
+        if evidence_ids:
+            await session.execute(
+                delete(Evidence).where(Evidence.id.in_(evidence_ids), Evidence.case_id.is_(None))
+            )
 
     async def latest_incident(
         self, session: AsyncSession, reporter_id: int, since: datetime

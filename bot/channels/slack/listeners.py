@@ -11,7 +11,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import func, select
 
 from bot.base.messages import ToTeam
 from bot.base.redaction import safe_trace
@@ -420,21 +419,15 @@ class Listeners:
 
     async def _open_cases(self) -> cards.Card:
         async with self.store.session() as session:
-            rows = await session.execute(
-                select(Case)
-                .where(Case.status != "closed")
-                .order_by(Case.created_at, Case.id)
-                .limit(OPEN_LIMIT)
-            )
-            return cards.open_cases(list(rows.scalars()))
+            return cards.open_cases(await self.store.open_cases(session, OPEN_LIMIT))
 
     async def _one_case(self, ref: str) -> cards.Card:
         ref = ref.strip().upper()
         async with self.store.session() as session:
             case = await self._case(session, ref if REF.match(ref) else None)
             if case is None:
-                text = f"Geen melding met nummer {cards.escape(ref)}."
-                return cards.Card(text, [cards.section(text)])
+                unknown = text(None, "team_no_such_case", ref=cards.escape(ref))
+                return cards.Card(unknown, [cards.section(unknown)])
             return cards.card(case)
 
     # --- Home tab -------------------------------------------------------------------------
@@ -458,19 +451,12 @@ class Listeners:
         week = stats.week_of(now)
         async with self.store.session() as session:
             load = await stats.workload(session, user)
-            waiting = await session.execute(
-                select(Case)
-                .where(Case.status != "closed", Case.owner.is_(None))
-                .order_by(Case.created_at, Case.id)
-                .limit(cards.HOME_WAITING)
-            )
-            new = await session.execute(select(func.count()).where(Case.created_at >= week[0][1]))
+            waiting = await self.store.unowned_cases(session, cards.HOME_WAITING)
+            new = await self.store.cases_since(session, week[0][1])
             [service] = await stats.service_level(
                 session, self.store, week, self.settings.support_response_minutes
             )
-            return cards.home(
-                load, list(waiting.scalars()), int(new.scalar_one()), stats.service_line(service)
-            )
+            return cards.home(load, waiting, new, stats.service_line(service))
 
     # --- thread replies -------------------------------------------------------------------
 
@@ -483,10 +469,7 @@ class Listeners:
         text = plain(str(event.get("text") or ""))
         member = await self.team.member(user)
         async with self.store.session() as session:
-            found = await session.execute(
-                select(Case).where(Case.slack_channel == channel, Case.slack_ts == thread)
-            )
-            case = found.scalar_one_or_none()
+            case = await self.store.case_by_thread(session, channel, thread)
             if case is None:
                 return  # a thread under some other message
             ref, was_in_contact = case.ref, case.status == "in_contact"

@@ -413,23 +413,13 @@ async def snooze(scheduler: Scheduler, ref: str, choice: str, actor: str) -> dat
     return until
 
 
-async def unowned_open_cases(session: AsyncSession) -> list[Case]:
-    """Cases nobody has picked up yet, oldest first."""
-    rows = await session.execute(
-        select(Case)
-        .where(Case.status.in_(ACTIVE), Case.owner.is_(None), Case.deleted_at.is_(None))
-        .order_by(Case.created_at, Case.id)
-    )
-    return list(rows.scalars())
-
-
 @feature.job(DIGEST)
 async def send_digest(scheduler: Scheduler) -> None:
     """Job: list the unowned open cases in the support channel, then plan tomorrow's digest."""
     store = scheduler.store
     now = store.clock.now()
     async with store.session() as session:
-        refs = [case.ref for case in await unowned_open_cases(session)]
+        refs = [case.ref for case in await store.unowned_cases(session)]
         if refs:
             await store.tell_team(
                 session,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.base.clock import AMSTERDAM
 from bot.base.messages import Button, ToTeam
 from bot.core.features import Feature
-from bot.core.turn import TurnContext
+from bot.core.turn import TurnContext, draft_files
 from bot.features import aftercare, relay
 from bot.features.dossier.reporter import dossier_button
 from bot.features.evidence import file_kind, keep_file
@@ -119,14 +119,6 @@ async def summary(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     return None
 
 
-async def _discard_draft_evidence(ctx: TurnContext, frame: Frame) -> None:
-    ids = list((frame.slots.get("evidence") or {}).get("files", []))
-    if ids:
-        await ctx.session.execute(
-            delete(Evidence).where(Evidence.id.in_(ids), Evidence.case_id.is_(None))
-        )
-
-
 @feature.action("create_case")
 async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     """Save the report as a case; queue an escalation when support is wanted."""
@@ -214,7 +206,7 @@ async def create_case(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
 @feature.action("drop_flow")
 async def drop_flow(ctx: TurnContext, frame: Frame, flow: Flow) -> str | None:
     """Stop this flow and keep nothing of it."""
-    await _discard_draft_evidence(ctx, frame)
+    await ctx.store.discard_drafts(ctx.session, draft_files(frame))
     ctx.state.stack.remove(frame)
     ctx.say(text(flow, "cancelled"))
     return None
