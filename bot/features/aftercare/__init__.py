@@ -15,24 +15,21 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any, TypeGuard
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.base.clock import AMSTERDAM
 from bot.base.messages import Button, ToTeam
 from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
 from bot.core.features import Feature
+from bot.core.turn import TurnContext
 from bot.jobs.scheduler import Scheduler, cancel_job
 from bot.store import Case, Store
 from bot.store.models import Checkin
 from flows import text
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    from bot.core.turn import TurnContext
 
 log = logging.getLogger("weerbaar.aftercare")
 
