@@ -18,6 +18,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
+# Shared fixtures and helpers; helpers are imported from these modules, never from a conftest.py.
+pytest_plugins = [
+    "tests.plugins.chat",
+    "tests.plugins.desk",
+    "tests.plugins.keys",
+    "tests.plugins.rasa",
+    "tests.plugins.telegram",
+]
+
 _databases = itertools.count(1)
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import FEATURES
 from flows import catalog
 from flows.__main__ import diagram, main
 from flows.model import FLOWS_DIR, FlowError, load_catalog, validate
 from nlu import INTENTS
+from tests.flows.turn import action_names
 
 
 def test_every_flow_loads_and_validates() -> None:
@@ -91,7 +91,7 @@ def test_broken_flows_are_refused_naming_flow_and_step(
     tmp_path: Path, flow_yaml: str, message: str
 ) -> None:
     with pytest.raises(FlowError) as refused:
-        validate(load_catalog(_broken(tmp_path, flow_yaml)), FEATURES.actions, INTENTS)
+        validate(load_catalog(_broken(tmp_path, flow_yaml)), action_names(catalog()), INTENTS)
     assert message in str(refused.value)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.__main__ import main
-from tests.knowledge.conftest import ENTRY, write_entry
+from tests.knowledge.entries import ENTRY, write_entry
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ import pytest
 from knowledge import ROLES, TOPICS, Entry, Knowledge, KnowledgeError, render, render_more
 from knowledge.base import ROOT
 from knowledge.content import digits, phone_numbers, read_allow_list, web_addresses
-from tests.knowledge.conftest import ENTRY, write_entry
+from tests.knowledge.entries import ENTRY, write_entry
 
 FACT_SHEET = ROOT.parent.parent / "shared" / "docs" / "domain-facts.md"
 OUTDATED_VERTROUWENSLIJN = "08002800200"

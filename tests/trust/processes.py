@@ -64,7 +64,7 @@ class Worker:
 def telegram_env(database_url: str, rasa: str, telegram_api: str, **more: str) -> dict[str, str]:
     """The environment of a worker on this database, Rasa stand-in and (fake) Bot API."""
     from tests.fakes.telegram_api import TOKEN
-    from tests.trust.conftest import KEY_A
+    from tests.plugins.keys import KEY_A
 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TELEGRAM_"))},

@@ -21,7 +21,7 @@ from bot.base.messages import Attachment, Incoming
 from bot.core.dialogue import MAX_TEXT
 from tests.fakes.slack_api import CHANNEL, SIGNING_SECRET
 
-MEMBER = "U0ANNA0001"  # in the support channel (see tests/slack/conftest.py)
+MEMBER = "U0ANNA0001"  # in the support channel (see tests/plugins/desk.py)
 OUTSIDER = "U0EVE00001"  # in the workspace, not in the channel
 
 COMMANDS = ["/start", "/help", "/melden", "/hulp", "/protocol", "/training", "/mijnmeldingen"]

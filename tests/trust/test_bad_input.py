@@ -21,8 +21,8 @@ from bot.store import Case, Conversation, Evidence, Store
 from flows.engine import DialogueState
 from nlu import NLUUnavailable
 from tests.fakes.keyword_nlu import KeywordNLU
-from tests.slack.conftest import Desk
-from tests.slack.conftest import Reporter as DeskReporter
+from tests.plugins.desk import Desk
+from tests.plugins.desk import Reporter as DeskReporter
 from tests.trust import strategies
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

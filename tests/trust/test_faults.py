@@ -27,10 +27,10 @@ from bot.store import Case, Conversation, OutboxMessage, Reporter, Store, open_s
 from knowledge import Knowledge
 from tests.fakes.keyword_nlu import KeywordNLU
 from tests.fakes.slack_api import FakeSlack
+from tests.plugins.desk import Desk
+from tests.plugins.desk import Reporter as DeskReporter
+from tests.plugins.keys import KEY_A
 from tests.postgres import PostgresServer
-from tests.slack.conftest import Desk
-from tests.slack.conftest import Reporter as DeskReporter
-from tests.trust.conftest import KEY_A
 from tests.trust.reporters import Persona, seen
 
 SYNC = b'{"sync": true}\n'  # refused at once with an error line: marks the end of a batch

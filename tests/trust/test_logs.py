@@ -16,7 +16,7 @@ from bot.base.messages import Attachment, Incoming
 from bot.core.dialogue import Dialogue
 from bot.store import Store
 from nlu import NLU
-from tests.slack.conftest import ANNA, Desk
+from tests.plugins.desk import ANNA, Desk
 from tests.trust.reporters import Persona, complete
 
 PRODUCTION_QUIET = ("httpx", "aiosqlite", "sqlalchemy", "alembic", "rasa", "apscheduler")
@@ -166,8 +166,8 @@ async def test_a_token_telegram_rejects_stops_start_up_with_one_line_and_no_secr
 ) -> None:
     from tests.fakes.slack_api import FakeSlack
     from tests.fakes.telegram_api import FakeTelegram
-    from tests.slack.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET
-    from tests.trust.conftest import KEY_A
+    from tests.plugins.desk import BOT_TOKEN, CHANNEL, SIGNING_SECRET
+    from tests.plugins.keys import KEY_A
     from tests.trust.processes import Worker, telegram_env
 
     telegram, slack = FakeTelegram(), FakeSlack()

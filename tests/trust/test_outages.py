@@ -21,9 +21,9 @@ from bot.store import DeadLetter, Delivery, Store, open_store
 from flows import catalog
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
+from tests.plugins.desk import BOT_TOKEN, CHANNEL, SIGNING_SECRET
+from tests.plugins.rasa import StandInRasa
 from tests.postgres import PostgresServer
-from tests.slack.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET
-from tests.trust.conftest import StandInRasa
 from tests.trust.processes import Worker, run_bot, telegram_env
 
 POISON = "Dit bericht laat de taalherkenning struikelen"
