@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.features import dossier
 from bot.store import Case, open_store
-from tests.dossier.seed import seeded_case
+from tests.features.dossier.seed import seeded_case
 
 PHOTOS = 20
 PHOTO_SIZE = (4000, 3000)  # 12 megapixels, as a phone camera takes them

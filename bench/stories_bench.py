@@ -1,4 +1,4 @@
-"""Story-first extraction: field accuracy on tests/stories and questions asked per report.
+"""Story-first extraction: field accuracy on tests/features/reporting/stories.yml and questions asked per report.
 
 Each story is told after /melden through the dialogue core (real NLU, flows, clock fixed at the
 tests' Sunday); what the flow has filled right after the story is compared with what a reader
@@ -26,7 +26,7 @@ import yaml
 from bot.app import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
-STORIES = Path("tests") / "stories" / "stories.yml"
+STORIES = Path("tests") / "features" / "reporting" / "stories.yml"
 BASELINE = "a3d372a"  # the last commit before story-first extraction
 FIELDS = ("type", "when", "place", "target", "role")
 NOW = datetime(2026, 11, 29, 14, 0, tzinfo=timezone.utc)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramChannel
 from bot.store import OutboxMessage, Store
-from tests.dossier.seed import FIELDS, seeded_case
 from tests.fakes.telegram_api import FakeTelegram
+from tests.features.dossier.seed import FIELDS, seeded_case
 from tests.plugins.telegram import Person
 
 

@@ -21,7 +21,7 @@ from bot.base.clock import AMSTERDAM
 from bot.base.settings import Settings
 from bot.features import dossier
 from bot.store import Case, Store, open_store
-from tests.dossier.seed import FIELDS, STORY, seeded_case
+from tests.features.dossier.seed import FIELDS, STORY, seeded_case
 
 USER = "telegram:7001"
 

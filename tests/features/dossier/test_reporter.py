@@ -15,8 +15,8 @@ from bot.core.dialogue import Dialogue
 from bot.features import dossier
 from bot.store import Store
 from knowledge import Knowledge
-from tests.dossier.seed import seeded_case
 from tests.fakes.keyword_nlu import KeywordNLU
+from tests.features.dossier.seed import seeded_case
 
 USER = "local:anna"
 

@@ -12,9 +12,9 @@ from bot.base.clock import AMSTERDAM
 from flows import catalog
 from flows.story import read
 
-STORIES = yaml.safe_load(
-    (Path(__file__).parents[2] / "stories" / "stories.yml").read_text(encoding="utf-8")
-)["stories"]
+STORIES = yaml.safe_load((Path(__file__).with_name("stories.yml")).read_text(encoding="utf-8"))[
+    "stories"
+]
 NOW = datetime(2026, 11, 29, 14, 0, tzinfo=timezone.utc).astimezone(AMSTERDAM)
 
 
