@@ -119,11 +119,9 @@ def _status(case: Case) -> str:
 
 
 def _contact(case: Case) -> str:
-    wish = CONTACT.get(case.contact_preference or "", text(None, "card_contact_none"))
+    wish = CONTACT.get(case.contact_preference or "", text(None, "card_wish_not_asked"))
     if case.contact_preference == "bellen":
-        return text(
-            None, "card_contact_number" if case.phone else "card_contact_no_number", wish=wish
-        )
+        return text(None, "card_wish_number" if case.phone else "card_wish_no_number", wish=wish)
     return wish
 
 
