@@ -14,65 +14,46 @@ from flows import catalog, text
 
 Blocks = list[dict[str, Any]]
 
-URGENCY = {"urgent": "Urgent", "normal": "Normaal"}
-KIND = {"support": "Hulpvraag", "incident": "Melding"}
-STATUS = {
-    "open": "Open, nog niet opgepakt",
-    "acknowledged": "Opgepakt",
-    "in_contact": "In gesprek met de melder",
-    "closed": "Afgesloten",
-}
-CONTACT = {"bellen": "Wil gebeld worden", "chatten": "Wil chatten via de bot"}
-EVENTS = {
-    "created": "Aangemaakt",
-    "escalated": "Naar het team gestuurd",
-    "card_posted": "Kaart geplaatst",
-    "reescalated": "Opnieuw aangekondigd",
-    "acknowledged": "Opgepakt",
-    "contact_started": "Gesprek gestart",
-    "contact_ended": "Gesprek beëindigd",
-    "relayed_to_reporter": "Bericht aan de melder",
-    "relayed_to_team": "Bericht van de melder",
-    "urgency_raised": "Urgentie verhoogd naar urgent",
-    "linked": "Gekoppeld aan de hulpvraag van de melder",
-    "report_linked": "Melding van de melder gekoppeld",
-    "dossier_viewed": "Dossier bekeken",
-    "dossier_made": "Dossier voor aangifte gemaakt",
-    "evidence_notes": "Beschrijving van bewijs",
-    "evidence_added": "Bewijs nagestuurd",
-    "note_added": "Aanvulling van de melder",
-    "closed": "Afgesloten",
-    "checkin_sent": "Nazorgvraag aan de melder",
-    "checkin_skipped": "Nazorgvraag overgeslagen (een latere was ook aan de beurt)",
-    "checkin_answered": "Antwoord op de nazorgvraag",
-    "reminded": "Herinnering aan de eigenaar",
-    "reminder_snoozed": "Herinnering uitgesteld",
-}
-CHECKIN_ANSWERS = {
-    "goed": "het gaat goed",
-    "niet_goed": "het gaat niet zo goed",
-    "contact": "wil contact",
-}
-SNOOZE = (("1 uur", "snooze_hour"), ("Morgen", "snooze_tomorrow"), ("Volgende week", "snooze_week"))
+
+class Labels:
+    """How codes read: the catalogue's text `{prefix}{code}`, or the default (the code) without one."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def get(self, code: str, default: str | None = None) -> str:
+        try:
+            return text(None, f"{self.prefix}{code}")
+        except KeyError:
+            return code if default is None else default
+
+
+URGENCY = Labels("card_urgency_")
+KIND = Labels("card_kind_")
+STATUS = Labels("card_status_")
+CONTACT = Labels("card_contact_")
+EVENTS = Labels("card_event_")
+CHECKIN_ANSWERS = Labels("card_checkin_")
+SNOOZE = ("snooze_hour", "snooze_tomorrow", "snooze_week")
 DIGEST_LIMIT = 45
 FIELDS = (
-    ("kind", "Soort"),
-    ("status", "Status"),
-    ("urgency", "Urgentie"),
-    ("owner", "Eigenaar"),
-    ("incident_type", "Type incident"),
-    ("platform", "Platform"),
-    ("occurred_text", "Wanneer"),
-    ("location", "Waar"),
-    ("targeted", "Wie geraakt"),
-    ("role", "Rol van de melder"),
-    ("aangifte", "Aangifte"),
-    ("wants_support", "Wil steun"),
-    ("wants_checkins", "Nazorgvragen"),
-    ("contact_preference", "Contact"),
-    ("phone", "Telefoon"),
-    ("closed_reason", "Reden afsluiten"),
-    ("created_at", "Aangemaakt"),
+    "kind",
+    "status",
+    "urgency",
+    "owner",
+    "incident_type",
+    "platform",
+    "occurred_text",
+    "location",
+    "targeted",
+    "role",
+    "aangifte",
+    "wants_support",
+    "wants_checkins",
+    "contact_preference",
+    "phone",
+    "closed_reason",
+    "created_at",
 )
 SUMMARY_CHARS = 300
 MAX_TIMELINE = 40
@@ -95,14 +76,14 @@ def escape(text: str) -> str:
 def owner_text(owner: str | None) -> str:
     """The owner as a Slack mention when we know their id."""
     if not owner:
-        return "niemand"
+        return text(None, "card_owner_nobody")
     match = _OWNER.match(owner)
     return f"<@{match['id']}>" if match else escape(owner)
 
 
 def _label(flow: str, slot: str, value: str | None) -> str:
     if not value:
-        return "onbekend"
+        return text(None, "card_unknown")
     known = catalog().flows.get(flow)
     found = known.slots[slot].choice(value) if known and slot in known.slots else None
     return found.label if found else value.replace("_", " ").capitalize()
@@ -111,43 +92,44 @@ def _label(flow: str, slot: str, value: str | None) -> str:
 def type_text(case: Case) -> str:
     if case.incident_type:
         return _label("report_incident", "incident_type", case.incident_type)
-    return KIND.get(case.kind, case.kind)
+    return KIND.get(case.kind)
 
 
 def title(case: Case) -> str:
     flag = ":rotating_light: " if case.urgency == "urgent" else ""
-    return f"{flag}{KIND.get(case.kind, 'Melding')} {case.ref}"
+    return f"{flag}{KIND.get(case.kind, text(None, 'card_kind_incident'))} {case.ref}"
 
 
 def _summary(case: Case) -> str:
     if case.purged_at is not None:
-        return "_De gegevens van deze melding zijn gewist._"
+        return text(None, "card_purged")
     story = " ".join((case.story or "").split())
     if not story:
-        return "_Geen toelichting gegeven._"
+        return text(None, "card_no_story")
     if len(story) > SUMMARY_CHARS:
         story = story[: SUMMARY_CHARS - 1].rstrip() + "…"
     return escape(story)
 
 
 def _status(case: Case) -> str:
-    status = STATUS.get(case.status, case.status)
+    status = STATUS.get(case.status)
     if case.status == "closed" and case.closed_reason:
         return f"{status}: {escape(case.closed_reason)}"
     return status
 
 
 def _contact(case: Case) -> str:
-    wish = CONTACT.get(case.contact_preference or "", "Niet gevraagd")
+    wish = CONTACT.get(case.contact_preference or "", text(None, "card_wish_not_asked"))
     if case.contact_preference == "bellen":
-        return f"{wish} (nummer in dossier)" if case.phone else f"{wish} (geen nummer gegeven)"
+        return text(None, "card_wish_number" if case.phone else "card_wish_no_number", wish=wish)
     return wish
 
 
-def _button(text: str, action: str, ref: str, style: str | None = None) -> dict[str, Any]:
+def _button(action: str, ref: str, style: str | None = None) -> dict[str, Any]:
+    """A button labelled with the catalogue's `card_button_{action}`."""
     button: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": text},
+        "text": {"type": "plain_text", "text": text(None, f"card_button_{action}")},
         "action_id": action,
         "value": ref,
     }
@@ -161,13 +143,13 @@ def actions(case: Case) -> dict[str, Any]:
     buttons = []
     if case.status != "closed":
         if case.status == "open" or not case.owner:
-            buttons.append(_button("Oppakken", "ack", case.ref, "primary"))
+            buttons.append(_button("ack", case.ref, "primary"))
         if case.status == "in_contact":
-            buttons.append(_button("Contact beëindigen", "end_chat", case.ref))
+            buttons.append(_button("end_chat", case.ref))
         else:
-            buttons.append(_button("Chat starten", "chat", case.ref))
-        buttons.append(_button("Afsluiten", "close", case.ref, "danger"))
-    buttons.append(_button("Dossier", "dossier", case.ref))
+            buttons.append(_button("chat", case.ref))
+        buttons.append(_button("close", case.ref, "danger"))
+    buttons.append(_button("dossier", case.ref))
     return {"type": "actions", "block_id": "case_actions", "elements": buttons}
 
 
@@ -176,28 +158,42 @@ def card(case: Case) -> Card:
     reporter = case.reporter
     occurred = case.occurred_text or (when(case.occurred_at) if case.occurred_at else None)
     fields = [
-        ("Nummer", case.ref),
-        ("Urgentie", URGENCY.get(case.urgency, case.urgency)),
-        ("Soort", type_text(case)),
-        ("Rol", _label("find_training", "role", reporter.role)),
-        ("Gemeente", escape(reporter.municipality) if reporter.municipality else "onbekend"),
-        ("Melder", "Geverifieerd" if reporter.verified else ":warning: Niet geverifieerd"),
-        ("Wanneer", escape(occurred) if occurred else f"Gemeld {when(case.created_at)}"),
-        ("Contact", _contact(case)),
-        ("Status", _status(case)),
-        ("Eigenaar", owner_text(case.owner)),
+        ("ref", case.ref),
+        ("urgency", URGENCY.get(case.urgency)),
+        ("kind", type_text(case)),
+        ("reporter_role", _label("find_training", "role", reporter.role)),
+        (
+            "municipality",
+            escape(reporter.municipality) if reporter.municipality else text(None, "card_unknown"),
+        ),
+        ("reporter", text(None, "card_verified" if reporter.verified else "card_not_verified")),
+        (
+            "occurred_text",
+            escape(occurred)
+            if occurred
+            else text(None, "card_reported", when=when(case.created_at)),
+        ),
+        ("contact_preference", _contact(case)),
+        ("status", _status(case)),
+        ("owner", owner_text(case.owner)),
     ]
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title(case)}},
         {
             "type": "section",
             "block_id": "case_fields",
-            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields],
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{text(None, f'card_field_{key}')}*\n{value}"}
+                for key, value in fields
+            ],
         },
         {
             "type": "section",
             "block_id": "case_summary",
-            "text": {"type": "mrkdwn", "text": f"*Samenvatting*\n{_summary(case)}"},
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*{text(None, 'card_field_summary')}*\n{_summary(case)}",
+            },
         },
         actions(case),
         {
@@ -205,14 +201,14 @@ def card(case: Case) -> Card:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": f"Gemeld {when(case.created_at)}. "
-                    "Een antwoord in deze thread gaat naar de melder.",
+                    "text": text(None, "card_reply_here", when=when(case.created_at)),
                 }
             ],
         },
     ]
-    text = f"{KIND.get(case.kind, 'Melding')} {case.ref} ({URGENCY.get(case.urgency, case.urgency).lower()}): {_status(case).lower()}"
-    return Card(text, blocks)
+    kind = KIND.get(case.kind, text(None, "card_kind_incident"))
+    summary = f"{kind} {case.ref} ({URGENCY.get(case.urgency).lower()}): {_status(case).lower()}"
+    return Card(summary, blocks)
 
 
 def _value(key: str, value: Any) -> str:
@@ -221,17 +217,17 @@ def _value(key: str, value: Any) -> str:
     if key == "created_at":
         return when(datetime.fromisoformat(value))
     if key in ("wants_support", "wants_checkins"):
-        return "ja" if value else "nee"
+        return text(None, "card_yes" if value else "card_no")
     if key == "owner":
         return owner_text(value)
     if key == "status":
-        return STATUS.get(value, value)
+        return STATUS.get(value)
     if key == "urgency":
-        return URGENCY.get(value, value)
+        return URGENCY.get(value)
     if key == "kind":
-        return KIND.get(value, value)
+        return KIND.get(value)
     if key == "contact_preference":
-        return CONTACT.get(value, value)
+        return CONTACT.get(value)
     return escape(str(value))
 
 
@@ -254,17 +250,20 @@ def dossier(case: Case) -> dict[str, Any]:
     """A modal with every field, the evidence list and the timeline."""
     data = case_json(case)
     reporter = case.reporter
-    lines = [f"*{label}:* {_value(key, data[key])}" for key, label in FIELDS]
-    lines.append(f"*Rol:* {_label('find_training', 'role', reporter.role)}")
-    lines.append(f"*Gemeente:* {escape(reporter.municipality or '–')}")
+    lines = [f"*{text(None, f'card_field_{key}')}:* {_value(key, data[key])}" for key in FIELDS]
+    role = _label("find_training", "role", reporter.role)
+    lines.append(f"*{text(None, 'card_field_reporter_role')}:* {role}")
+    municipality = escape(reporter.municipality or "–")
+    lines.append(f"*{text(None, 'card_field_municipality')}:* {municipality}")
     story = escape(case.story or "–")
+    unnamed = text(None, "card_evidence_unnamed")
     evidence = [
-        f"• {e['kind']}: {escape(e['filename'] or 'zonder naam')}, {e['size']} bytes, "
+        f"• {e['kind']}: {escape(e['filename'] or unnamed)}, {e['size']} bytes, "
         f"sha256 {e['sha256'][:12]}…, {when(datetime.fromisoformat(e['received_at']))}"
         for e in data["evidence"]
-    ] or ["Geen bewijs ontvangen."]
+    ] or [text(None, "card_no_evidence")]
     timeline = [
-        f"• {when(datetime.fromisoformat(e['at']))} – {EVENTS.get(e['kind'], e['kind'])} – {escape(e['actor'])}"
+        f"• {when(datetime.fromisoformat(e['at']))} – {EVENTS.get(e['kind'])} – {escape(e['actor'])}"
         + (f" ({escape(str(e['detail']['reason']))})" if "reason" in e["detail"] else "")
         + (
             f" ({CHECKIN_ANSWERS.get(str(e['detail']['answer']), '?')})"
@@ -274,17 +273,21 @@ def dossier(case: Case) -> dict[str, Any]:
         for e in data["timeline"][-MAX_TIMELINE:]
     ]
     blocks: Blocks = [section(chunk) for chunk in _chunks(lines)]
-    blocks.append({"type": "divider"})
-    blocks += [section(chunk) for chunk in _chunks(["*Verhaal*", story])]
-    blocks.append({"type": "divider"})
-    blocks += [section(chunk) for chunk in _chunks(["*Bewijs*", *evidence])]
-    blocks.append({"type": "divider"})
-    blocks += [section(chunk) for chunk in _chunks(["*Tijdlijn*", *timeline])]
+    for heading, part in (
+        ("card_dossier_story", [story]),
+        ("card_dossier_evidence", evidence),
+        ("card_dossier_timeline", timeline),
+    ):
+        blocks.append({"type": "divider"})
+        blocks += [section(chunk) for chunk in _chunks([f"*{text(None, heading)}*", *part])]
     return {
         "type": "modal",
         "callback_id": "dossier",
-        "title": {"type": "plain_text", "text": f"Dossier {case.ref}"[:24]},
-        "close": {"type": "plain_text", "text": "Sluiten"},
+        "title": {
+            "type": "plain_text",
+            "text": text(None, "card_dossier_title", ref=case.ref)[:24],
+        },
+        "close": {"type": "plain_text", "text": text(None, "card_dossier_close")},
         "blocks": blocks[:100],
     }
 
@@ -295,22 +298,22 @@ def close_form(ref: str) -> dict[str, Any]:
         "type": "modal",
         "callback_id": "close_case",
         "private_metadata": ref,
-        "title": {"type": "plain_text", "text": "Melding afsluiten"},
-        "submit": {"type": "plain_text", "text": "Afsluiten"},
-        "close": {"type": "plain_text", "text": "Annuleren"},
+        "title": {"type": "plain_text", "text": text(None, "card_close_title")},
+        "submit": {"type": "plain_text", "text": text(None, "card_button_close")},
+        "close": {"type": "plain_text", "text": text(None, "card_close_cancel")},
         "blocks": [
-            section(f"Je sluit *{ref}* af. De melder krijgt daar bericht van."),
+            section(text(None, "card_close_intro", ref=ref)),
             {
                 "type": "input",
                 "block_id": "reason",
-                "label": {"type": "plain_text", "text": "Reden"},
+                "label": {"type": "plain_text", "text": text(None, "card_close_reason")},
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "reason",
                     "max_length": 200,
                     "placeholder": {
                         "type": "plain_text",
-                        "text": "Bijvoorbeeld: gesproken, doorverwezen",
+                        "text": text(None, "card_close_placeholder"),
                     },
                 },
             },
@@ -318,11 +321,11 @@ def close_form(ref: str) -> dict[str, Any]:
     }
 
 
-def reminder(case: Case, text: str) -> Card:
+def reminder(case: Case, said: str) -> Card:
     """A reminder for the case's owner, with snooze buttons and Afsluiten."""
-    message = f"{owner_text(case.owner)} {escape(text)}"
-    buttons = [_button(label, action, case.ref) for label, action in SNOOZE]
-    buttons.append(_button("Afsluiten", "close", case.ref, "danger"))
+    message = f"{owner_text(case.owner)} {escape(said)}"
+    buttons = [_button(action, case.ref) for action in SNOOZE]
+    buttons.append(_button("close", case.ref, "danger"))
     return Card(
         message,
         [section(message), {"type": "actions", "block_id": "reminder", "elements": buttons}],
@@ -332,59 +335,43 @@ def reminder(case: Case, text: str) -> Card:
 def digest(cases: list[Case]) -> Card:
     """The daily list of open cases nobody has picked up, each with Oppakken."""
     blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Nog niet opgepakt"}}
+        {"type": "header", "text": {"type": "plain_text", "text": text(None, "card_digest_title")}}
     ]
     for case in cases[:DIGEST_LIMIT]:
-        line = (
-            f"*{case.ref}* · {URGENCY.get(case.urgency, case.urgency)} · {type_text(case)} · "
-            f"gemeld {when(case.created_at)}"
+        line = f"*{case.ref}* · {URGENCY.get(case.urgency)} · {type_text(case)} · " + text(
+            None, "card_digest_reported", when=when(case.created_at)
         )
         if not case.wants_support:
-            line += " · geen contact gevraagd"
+            line += " · " + text(None, "card_digest_no_contact")
         blocks.append(
             {
                 "type": "section",
                 "block_id": f"digest_{case.ref}",
                 "text": {"type": "mrkdwn", "text": line},
-                "accessory": _button("Oppakken", "ack", case.ref, "primary"),
+                "accessory": _button("ack", case.ref, "primary"),
             }
         )
     if len(cases) > DIGEST_LIMIT:
-        more = f"En nog {len(cases) - DIGEST_LIMIT}: zie `/weerbaar open`."
+        more = text(None, "card_digest_more", n=len(cases) - DIGEST_LIMIT)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
-    counted = f"{len(cases)} melding" if len(cases) == 1 else f"{len(cases)} meldingen"
-    return Card(f"Nog niet opgepakt: {counted}", blocks)
+    counted = catalog().count(None, "card_digest_cases", len(cases))
+    return Card(text(None, "card_digest_text", counted=counted), blocks)
 
 
 def open_cases(cases: list[Case]) -> Card:
     """The answer to `/weerbaar open`."""
     if not cases:
-        return Card("Er zijn geen open meldingen.", [section("Er zijn geen open meldingen.")])
-    lines = [f"*Open meldingen ({len(cases)})*"]
+        none = text(None, "card_no_open_cases")
+        return Card(none, [section(none)])
+    lines = [text(None, "card_open_title", n=len(cases))]
     for case in cases:
         lines.append(
-            f"• *{case.ref}* · {URGENCY.get(case.urgency, case.urgency)} · {type_text(case)} · "
-            f"{STATUS.get(case.status, case.status)} · {owner_text(case.owner)} · {when(case.created_at)}"
+            f"• *{case.ref}* · {URGENCY.get(case.urgency)} · {type_text(case)} · "
+            f"{STATUS.get(case.status)} · {owner_text(case.owner)} · {when(case.created_at)}"
         )
-    return Card(f"{len(cases)} open meldingen", [section(chunk) for chunk in _chunks(lines)])
-
-
-INVITE_USAGE = (
-    "Gebruik: /weerbaar uitnodiging ROL GEMEENTE, bijvoorbeeld "
-    "/weerbaar uitnodiging wethouder Zwolle."
-)
-HELP = (
-    "*Weerbaar in Slack*\n"
-    "• `/weerbaar open`: de meldingen die nog niet zijn afgesloten\n"
-    "• `/weerbaar zaak WB-2026-0001`: één melding met knoppen\n"
-    "• `/weerbaar uitnodiging ROL GEMEENTE`: een eenmalige link waarmee een bestuurder zich "
-    "verifieert\n"
-    "• `/weerbaar cijfers [periode]`: de cijfers per maand als grafiek en de reactietijd van het "
-    "team, bijvoorbeeld `/weerbaar cijfers 2026-01 2026-06`\n"
-    "• `/weerbaar help`: deze uitleg\n"
-    "Op de kaart van een melding: *Oppakken*, *Chat starten*, *Afsluiten* en *Dossier*. "
-    "Een antwoord in de thread van de kaart gaat naar de melder."
-)
+    return Card(
+        text(None, "card_open_text", n=len(cases)), [section(chunk) for chunk in _chunks(lines)]
+    )
 
 
 def figures(lines: list[str]) -> Card:
@@ -403,7 +390,7 @@ def home(load: dict[str, int], waiting: list[Case], new: int, week: str) -> dict
             "home_waiting_line",
             ref=case.ref,
             type=escape(type_text(case)),
-            status=STATUS.get(case.status, case.status),
+            status=STATUS.get(case.status),
             since=when(case.created_at),
         )
         for case in waiting[:HOME_WAITING]

@@ -27,40 +27,30 @@ from flows import text
 log = logging.getLogger("weerbaar.slack")
 
 REF = re.compile(r"^WB-\d{4}-\d{4,}$")
-REFUSAL = "Alleen leden van het ondersteuningskanaal kunnen dit doen."
-UNVERIFIED = "Ik kon niet nagaan of je in het ondersteuningskanaal zit. Probeer het zo opnieuw."
-UNKNOWN_CASE = "Deze melding bestaat niet."
-ALREADY_CLOSED = "Deze melding is al afgesloten."
-NOT_RELAYED = "Deze melding is afgesloten. Je bericht is niet naar de melder gestuurd."
-FILES_NOT_RELAYED = "Bestanden gaan niet naar de melder; alleen tekst wordt doorgestuurd."
-NO_CONTACT = "Er loopt geen gesprek met de melder van deze melding."
-SHORT_REASON = "Geef een reden van minstens drie tekens."
 SNOOZE = re.compile(r"^snooze_(hour|tomorrow|week)$")
-SNOOZED = "Je krijgt deze herinnering weer op {when}."
-NOT_SNOOZED = "Deze melding is afgesloten of heeft geen eigenaar: er is geen herinnering meer."
 OPEN_LIMIT = 50
 RELAYED_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 Handler = Callable[..., Awaitable[Any]]
 
 
-def plain(text: str) -> str:
+def plain(markup: str) -> str:
     """Slack's message markup as plain text for the reporter: links spelled out, no mentions."""
 
     def link(match: re.Match[str]) -> str:
         target, label = match["target"], match["label"]
         if target.startswith("@"):
-            return label or "iemand"
+            return label or text(None, "desk_mention_someone")
         if target.startswith("#"):
-            return f"#{label}" if label else "een kanaal"
+            return f"#{label}" if label else text(None, "desk_mention_channel")
         if target.startswith("!"):
             return label or ""
         if target.startswith("mailto:"):
             return label or target.removeprefix("mailto:")
         return f"{label} ({target})" if label and label != target else target
 
-    text = re.sub(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>", link, text)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+    spelled = re.sub(r"<(?P<target>[^<>|]+)(?:\|(?P<label>[^<>]*))?>", link, markup)
+    return spelled.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
 def _ref(body: dict[str, Any]) -> str | None:
@@ -117,14 +107,15 @@ class Listeners:
             return resp
         user = context.user_id
         try:
-            allowed, refusal = bool(user) and await self.team.is_member(user), REFUSAL
+            allowed, why = bool(user) and await self.team.is_member(user), "desk_refusal"
         except Exception as error:
             log.warning("channel membership unknown (%s)", type(error).__name__)
-            allowed, refusal = False, UNVERIFIED
+            allowed, why = False, "desk_unverified"
         if allowed:
             await next()
             return resp
         log.info("refused a Slack %s from outside the support channel", kind)
+        refusal = text(None, why)
         if kind == "command":
             return BoltResponse(status=200, body={"response_type": "ephemeral", "text": refusal})
         if kind == "view_submission":
@@ -183,10 +174,10 @@ class Listeners:
         try:
             case = await cases.acknowledge(self.store, ref or "-", member.actor)
         except cases.CaseNotFound:
-            await self._tell(body, client, respond, UNKNOWN_CASE)
+            await self._tell(body, client, respond, text(None, "desk_unknown_case"))
             return
         if case.status == "closed":
-            await self._tell(body, client, respond, ALREADY_CLOSED)
+            await self._tell(body, client, respond, text(None, "desk_already_closed"))
             return
         await escalation.unwatch(self.scheduler, case.ref)
         await aftercare.ensure_reminder(self.scheduler, case.ref)
@@ -207,7 +198,7 @@ class Listeners:
                 note = text(relay.FLOW, "team_started", name=member.name)
                 await relay.tell_team(self.store, session, case, "note", text=note)
         if case is None:
-            await self._tell(body, client, respond, UNKNOWN_CASE)
+            await self._tell(body, client, respond, text(None, "desk_unknown_case"))
         elif not started:
             await self._tell(body, client, respond, cards.STATUS.get(case.status, case.status))
         else:
@@ -230,7 +221,8 @@ class Listeners:
                 note = text(relay.FLOW, "team_ended_by_team", name=member.name)
                 await relay.tell_team(self.store, session, case, "note", text=note)
         if not ended:
-            await self._tell(body, client, respond, UNKNOWN_CASE if case is None else NO_CONTACT)
+            missing = "desk_unknown_case" if case is None else "desk_no_contact"
+            await self._tell(body, client, respond, text(None, missing))
 
     async def on_close(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
@@ -241,9 +233,8 @@ class Listeners:
             case = await self._case(session, _ref(body))
             status = case.status if case else None
         if case is None or status == "closed":
-            await self._tell(
-                body, client, respond, UNKNOWN_CASE if case is None else ALREADY_CLOSED
-            )
+            missing = "desk_unknown_case" if case is None else "desk_already_closed"
+            await self._tell(body, client, respond, text(None, missing))
             return
         await client.views_open(trigger_id=body["trigger_id"], view=cards.close_form(case.ref))
 
@@ -257,7 +248,7 @@ class Listeners:
             str((values.get("reason") or {}).get("reason", {}).get("value") or "").split()
         )
         if len(reason) < 3:
-            await ack(response_action="errors", errors={"reason": SHORT_REASON})
+            await ack(response_action="errors", errors={"reason": text(None, "desk_short_reason")})
             return
         await ack()
         if not REF.match(ref):
@@ -282,9 +273,9 @@ class Listeners:
         if ref is not None and choice in aftercare.SNOOZES:
             until = await aftercare.snooze(self.scheduler, ref, choice, member.actor)
         if until is None:
-            await self._tell(body, client, respond, NOT_SNOOZED)
+            await self._tell(body, client, respond, text(None, "desk_not_snoozed"))
             return
-        await self._tell(body, client, respond, SNOOZED.format(when=cards.when(until)))
+        await self._tell(body, client, respond, text(None, "desk_snoozed", when=cards.when(until)))
 
     async def on_dossier(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
@@ -302,7 +293,7 @@ class Listeners:
                 case.events.append(seen)  # already in the session; shown in this very dossier
                 view = cards.dossier(case)
         if case is None:
-            await self._tell(body, client, respond, UNKNOWN_CASE)
+            await self._tell(body, client, respond, text(None, "desk_unknown_case"))
             return
         await client.views_open(trigger_id=body["trigger_id"], view=view)
         await self._upload_dossier(case.ref, member, body, client, respond)
@@ -356,8 +347,10 @@ class Listeners:
         elif action == "uitnodiging":
             answer = await self._invite(words[1:], str(command.get("user_id") or ""))
         else:
-            prefix = "" if action == "help" else "Dat ken ik niet.\n"
-            answer = cards.Card(prefix + cards.HELP, [cards.section(prefix + cards.HELP)])
+            help_text = text(None, "desk_help")
+            if action != "help":
+                help_text = text(None, "desk_unknown_command") + "\n" + help_text
+            answer = cards.Card(help_text, [cards.section(help_text)])
         await ack(response_type="ephemeral", text=answer.text, blocks=answer.blocks)
 
     async def _figures(
@@ -409,13 +402,13 @@ class Listeners:
         """/weerbaar uitnodiging ROL GEMEENTE: a single-use verification link."""
         try:
             if len(words) < 2:
-                raise invites.InviteError(cards.INVITE_USAGE)
+                raise invites.InviteError(text(None, "desk_invite_usage"))
             member = await self.team.member(user)
             made = await invites.create(self.store, words[0], " ".join(words[1:]), member.actor)
         except invites.InviteError as error:
             return cards.Card(str(error), [cards.section(cards.escape(str(error)))])
-        text = invites.announce(made, self.settings.telegram_bot_username)
-        return cards.Card(text, [cards.section(cards.escape(text))])
+        announced = invites.announce(made, self.settings.telegram_bot_username)
+        return cards.Card(announced, [cards.section(cards.escape(announced))])
 
     async def _open_cases(self) -> cards.Card:
         async with self.store.session() as session:
@@ -466,23 +459,23 @@ class Listeners:
         if thread is None:
             return
         channel, user = self.channel, str(event["user"])
-        text = plain(str(event.get("text") or ""))
+        said = plain(str(event.get("text") or ""))
         member = await self.team.member(user)
         async with self.store.session() as session:
             case = await self.store.case_by_thread(session, channel, thread)
             if case is None:
                 return  # a thread under some other message
             ref, was_in_contact = case.ref, case.status == "in_contact"
-            relayed = bool(text) and await relay.from_team(
-                self.store, session, case, member.actor, member.first_name, text
+            relayed = bool(said) and await relay.from_team(
+                self.store, session, case, member.actor, member.first_name, said
             )
             if relayed and not was_in_contact:
                 await self.store.tell_team(session, ToTeam("card", case=ref), case_id=case.id)
             closed = case.status == "closed"
         if closed:
-            await self._note(client, user, thread, NOT_RELAYED)
+            await self._note(client, user, thread, text(None, "desk_not_relayed"))
         elif event.get("files"):
-            await self._note(client, user, thread, FILES_NOT_RELAYED)
+            await self._note(client, user, thread, text(None, "desk_files_not_relayed"))
         if relayed and not was_in_contact:
             await escalation.unwatch(self.scheduler, ref)
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from flows import text
+
 MEMBERS_TTL = 60.0  # seconds; someone removed from the channel loses access within a minute
 NAMES_TTL = 600.0
 
@@ -67,14 +69,15 @@ class Team:
         try:
             user = (await self.client.users_info(user=user_id)).get("user") or {}
         except Exception:  # a name is nice to have; the action itself must go on
-            return Member(user_id, "Medewerker", "Medewerker")
+            neutral = text(None, "desk_member_name")
+            return Member(user_id, neutral, neutral)
         profile = user.get("profile") or {}
         name = (
             profile.get("real_name")
             or user.get("real_name")
             or profile.get("display_name")
             or user.get("name")
-            or "Medewerker"
+            or text(None, "desk_member_name")
         ).strip()
         first = (profile.get("first_name") or name.split()[0]).strip()
         found = Member(user_id, name, first)
