@@ -59,6 +59,7 @@ REF = re.compile(r"WB-\d{4}-\d{4}")
 SCRIPT: tuple[tuple[str, str], ...] = (
     ("text", "/melden"),
     ("text", "Er is iets naars gebeurd met een inwoner na afloop van de vergadering"),
+    ("button", "Nee, dat was het"),  # nothing to add to the story
     ("button", "Bedreiging of intimidatie"),
     ("text", "gisteravond"),
     ("text", "Bij het gemeentehuis in Zwolle"),
