@@ -470,9 +470,11 @@ class TelegramChannel:
             if incoming is not None:
                 dialogue = self.app.dialogue
                 incoming = replace(incoming, delivery=delivery)
-                await dialogue.handle(
+                replies = await dialogue.handle(
                     incoming, queue_replies=True, raise_failure=True, claimed=claimed
                 )
+                if not replies:  # every turn answers; only a copy of a stored one does not
+                    log.info("telegram update %s handled before; ignored", update.update_id)
         if claimed:
             await send_claimed(self.store, claimed, self.send)
         else:  # a copy, a notice, or older messages to go first: whatever is due, in order
