@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
 
 if TYPE_CHECKING:
+    from bot.store import Store
     from tests.postgres import PostgresServer
 
 
@@ -19,3 +24,27 @@ def throwaway_postgres() -> PostgresServer | str:
         return PostgresServer.create()
     except PostgresMissing as missing:
         return str(missing)
+
+
+class Transactions:
+    """Database transactions begun on a store's engine while counting (SQLAlchemy's begin)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _begun(self, _connection: Any) -> None:
+        self.count += 1
+
+    def per(self, turns: int) -> float:
+        return round(self.count / max(1, turns), 2)
+
+
+@contextmanager
+def transactions(store: Store) -> Iterator[Transactions]:
+    """Count the transactions begun on this store inside the block."""
+    counted = Transactions()
+    event.listen(store.engine.sync_engine, "begin", counted._begun)
+    try:
+        yield counted
+    finally:
+        event.remove(store.engine.sync_engine, "begin", counted._begun)

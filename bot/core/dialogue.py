@@ -17,6 +17,7 @@ from bot.core.commands import COMMANDS
 from bot.core.features import Features
 from bot.core.turn import TurnContext, draft_files
 from bot.store import Store
+from bot.store.outbox import Claimed, claim_written
 from flows import catalog
 from flows.engine import DialogueState, Engine
 from flows.validators import Valid, interpret, normalise
@@ -123,12 +124,19 @@ class Dialogue:
         return self.catalog.text(None, key, **values)
 
     async def handle(
-        self, message: Incoming, *, queue_replies: bool = False, raise_failure: bool = False
+        self,
+        message: Incoming,
+        *,
+        queue_replies: bool = False,
+        raise_failure: bool = False,
+        claimed: list[Claimed] | None = None,
     ) -> list[Reply]:
         """Process one message in its own transaction and return the replies.
 
         With queue_replies the replies are also written to the outbox in that transaction,
-        so a channel that crashes before sending them still delivers them later. A turn that
+        so a channel that crashes before sending them still delivers them later; given a
+        `claimed` list, they are leased to the caller there too, to send right after the
+        commit (bot.store.outbox.send_claimed) without another claim. A turn that
         fails is answered with the error text, or, with raise_failure, raises TurnFailed (for a
         channel that tries the message again).
         """
@@ -174,8 +182,9 @@ class Dialogue:
                 state.offered = [{"label": b.label, "payload": b.payload} for b in offered]
                 await self.store.touch(turn.session, turn.conversation, state.to_json())
                 if queue_replies:
+                    written = []
                     for reply in ctx.replies:
-                        await self.store.enqueue(
+                        queued = await self.store.enqueue(
                             turn.session,
                             "user",
                             {
@@ -187,6 +196,11 @@ class Dialogue:
                                 **({"file": file_payload(reply.file)} if reply.file else {}),
                             },
                             reporter_id=turn.reporter.id,
+                        )
+                        written.append(queued.id)
+                    if claimed is not None:
+                        claimed += await claim_written(
+                            self.store, turn.session, turn.reporter.id, written
                         )
         except Exception as error:
             log.error("turn failed for %s: %s", user_tag(message.user), safe_trace(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, exc, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 from bot.base.clock import AMSTERDAM, Clock, SystemClock
 from bot.base.messages import ToTeam
@@ -29,6 +31,7 @@ from bot.store.models import (
     OutboxMessage,
     ReferenceCounter,
     Reporter,
+    TelegramInbox,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -44,6 +47,7 @@ __all__ = [
     "OutboxMessage",
     "Reporter",
     "Store",
+    "TelegramInbox",
     "Turn",
 ]
 
@@ -57,12 +61,26 @@ class Turn:
     conversation: Conversation
 
 
+READING = "weerbaar_reading"  # execution option: a read-only transaction (SQLite: no write lock)
+IDLE_PING_SECONDS = 30.0  # a PostgreSQL connection idle longer than this is pinged at checkout
+RECYCLE_SECONDS = 1800  # PostgreSQL connections are replaced after this long
+
+
 def _make_engine(url: str) -> AsyncEngine:
+    """The engine, with its pool chosen here (not by the SQLAlchemy version's defaults)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1]
-        if path and path != ":memory:":
+        memory = not path or path == ":memory:"
+        if not memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, future=True, connect_args={"timeout": 30})
+        # A file keeps a few open connections (and their threads) instead of one per
+        # transaction; an in-memory database lives in its one connection.
+        pool: dict[str, Any] = (
+            {"poolclass": StaticPool}
+            if memory
+            else {"poolclass": AsyncAdaptedQueuePool, "pool_size": 5, "max_overflow": 5}
+        )
+        engine = create_async_engine(url, future=True, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -70,16 +88,44 @@ def _make_engine(url: str) -> AsyncEngine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, safe
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
-            # Take the write lock at once: two writers never deadlock on an upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock at once: two writers never deadlock on an upgrade.
+            # Readers read a snapshot (WAL) beside the writer.
+            reading = conn.get_execution_options().get(READING, False)
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, future=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No ping on every checkout: a connection in steady use is known to be alive; one that
+    # sat idle is pinged first, and a dead one is replaced (a restarted server is survived).
+    engine = create_async_engine(
+        url,
+        future=True,
+        poolclass=AsyncAdaptedQueuePool,
+        pool_size=10,
+        max_overflow=20,
+        pool_recycle=RECYCLE_SECONDS,
+    )
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError("idle connection is gone") from error
+
+    return engine
 
 
 def _run_migrations(sync_connection: Any) -> None:
@@ -107,6 +153,13 @@ class Store:
             self.engine,
             class_=AsyncSession,
             sync_session_class=self.session_class,
+            expire_on_commit=False,
+            future=True,
+        )
+        self._shared_connection = isinstance(self.engine.pool, StaticPool)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READING: True}),
+            class_=AsyncSession,
             expire_on_commit=False,
             future=True,
         )
@@ -140,8 +193,26 @@ class Store:
             await stack.enter_async_context(session.begin())
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads: on SQLite it does not wait for this process's writer."""
+        if self._shared_connection:  # in-memory SQLite: one connection, so one at a time
+            async with self.session() as session:
+                yield session
+            return
+        async with self._readers() as session, session.begin():
+            yield session
+
     def _insert(self, table: Any) -> Any:
         return (pg_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+
+    async def add_new(
+        self, session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str
+    ) -> None:
+        """Insert the rows in one statement, leaving out those whose `key` is there already."""
+        if rows:
+            statement = self._insert(table).values(rows)
+            await session.execute(statement.on_conflict_do_nothing(index_elements=[key]))
 
     async def reporter(self, session: AsyncSession, user_key: str) -> Reporter:
         """The reporter with this key, created on first contact."""

@@ -167,6 +167,15 @@ class DeadLetter(Base):
     updated_at = Column(UTCDateTime, nullable=False)
 
 
+class TelegramInbox(Base):
+    """A Telegram update taken in by polling and confirmed to Telegram, until its turn is stored."""
+
+    __tablename__ = "telegram_inbox"
+    update_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    update = Column(SealedJSON, nullable=False)  # the update as Telegram sent it
+    received_at = Column(UTCDateTime, nullable=False)
+
+
 class OutboxMessage(Base):
     """A side effect to deliver (to the support team or a reporter), written with the case."""
 

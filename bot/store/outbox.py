@@ -1,13 +1,16 @@
-"""Deliver what the outbox holds: claimed in one short transaction, sent, then marked."""
+"""Deliver what the outbox holds: claimed in one short transaction, sent, then marked in one."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store import OutboxMessage, Store
 
@@ -30,32 +33,163 @@ class DeliveryFailed(Exception):
 Sender = Callable[[dict[str, Any], bool], Awaitable[None]]
 
 
-async def _claim(store: Store, destination: str, reporter_id: int | None, limit: int) -> list[int]:
+@dataclass(frozen=True)
+class Claimed:
+    """A message leased to this worker: what to send, and whether an attempt began before."""
+
+    id: int
+    payload: dict[str, Any]
+    retry: bool
+    lane: int | None  # one lane's messages (a reporter's, a case's) go out in order
+
+
+def _claimed(message: OutboxMessage) -> Claimed:
+    lane = message.reporter_id if message.destination == "user" else message.case_id
+    return Claimed(message.id, dict(message.payload), message.attempts > 1, lane)
+
+
+async def _held_by_case(
+    session: AsyncSession, store: Store, due: list[OutboxMessage]
+) -> list[OutboxMessage]:
+    """Leave out a case's message while an earlier one of that case is not due: it waits behind."""
+    cases = {m.case_id for m in due if m.case_id is not None}
+    if not cases:
+        return due
+    taking = {m.id for m in due}
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.next_attempt_at)
+        .where(
+            OutboxMessage.destination == "support",
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.case_id.in_(cases),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    waiting: dict[int, tuple[int, datetime]] = {}  # case -> its oldest message not taken
+    for row_id, case_id, next_attempt_at in rows.all():
+        if row_id not in taking:
+            waiting.setdefault(case_id, (row_id, next_attempt_at))
+    kept = []
+    for message in due:
+        earlier = waiting.get(message.case_id) if message.case_id is not None else None
+        if earlier is not None and earlier[0] < message.id:
+            message.next_attempt_at = max(earlier[1], store.clock.now())
+            continue
+        kept.append(message)
+    return kept
+
+
+async def _claim(
+    store: Store, destination: str, reporter_id: int | None, limit: int
+) -> list[Claimed]:
     """Lease due messages so no other worker sends them meanwhile; count the attempt begun."""
     async with store.session() as session:
-        due = await store.due_outbox(session, destination, limit=limit, reporter_id=reporter_id)
+        due = list(
+            await store.due_outbox(session, destination, limit=limit, reporter_id=reporter_id)
+        )
+        if destination == "support":
+            due = await _held_by_case(session, store, due)
         until = store.clock.now() + LEASE
         for message in due:
             message.next_attempt_at = until
             message.attempts += 1
-        return [m.id for m in due]
+        return [_claimed(m) for m in due]
 
 
-async def _earlier_pending(session: Any, message: OutboxMessage) -> OutboxMessage | None:
-    """The oldest undelivered message for the same case written before this one, if any."""
-    result = await session.execute(
-        select(OutboxMessage)
+async def claim_written(
+    store: Store, session: AsyncSession, reporter_id: int, ids: list[int]
+) -> list[Claimed]:
+    """In the transaction that wrote them: lease a reporter's new messages to this worker.
+
+    Nothing is leased while an older message of theirs is undelivered (it waits for its retry,
+    or is on its way): the new ones go out behind it, through deliver_due.
+    """
+    if not ids:
+        return []
+    older = await session.execute(
+        select(OutboxMessage.id)
         .where(
-            OutboxMessage.destination == message.destination,
-            OutboxMessage.case_id == message.case_id,
+            OutboxMessage.destination == "user",
+            OutboxMessage.reporter_id == reporter_id,
             OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.id < message.id,
+            OutboxMessage.id < min(ids),
         )
-        .order_by(OutboxMessage.id)
         .limit(1)
     )
-    earlier: OutboxMessage | None = result.scalar_one_or_none()
-    return earlier
+    if older.first() is not None:
+        return []
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(next_attempt_at=store.clock.now() + LEASE, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    written = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    )
+    return [_claimed(m) for m in written.scalars()]
+
+
+async def send_claimed(
+    store: Store, claimed: list[Claimed], send: Sender, *, at_once: int = 1
+) -> int:
+    """Send leased messages, lanes side by side (at most `at_once`), then mark them in one go.
+
+    A lane stops at its first failure: that message backs off, the lane's later ones are
+    released unattempted, so the recipient reads everything in the order it was written.
+    """
+    lanes: dict[int | None, list[Claimed]] = {}
+    for message in claimed:
+        key = message.lane if message.lane is not None else -message.id  # no lane: on its own
+        lanes.setdefault(key, []).append(message)
+    # Escalations first: a waiting reporter's request reaches the team before anything else.
+    ordered = sorted(lanes.values(), key=lambda lane: lane[0].payload.get("kind") != "escalation")
+    delivered: list[int] = []
+    failed: dict[int, DeliveryFailed] = {}
+    released: list[int] = []
+    slots = asyncio.Semaphore(at_once)
+
+    async def run(lane: list[Claimed]) -> None:
+        async with slots:
+            for position, message in enumerate(lane):
+                try:
+                    await send(message.payload, message.retry)
+                except DeliveryFailed as failure:
+                    failed[message.id] = failure
+                    released.extend(m.id for m in lane[position + 1 :])
+                    return
+                delivered.append(message.id)
+
+    try:
+        await asyncio.gather(*(run(lane) for lane in ordered))
+    finally:
+        # Also when cut off: what went out is marked; the rest waits for its lease to end.
+        await _settle(store, delivered, failed, released)
+    for message_id, failure in failed.items():
+        log.warning("delivery of message %d failed (%s); will retry", message_id, failure.reason)
+    return len(delivered)
+
+
+async def _settle(
+    store: Store, delivered: list[int], failed: dict[int, DeliveryFailed], released: list[int]
+) -> None:
+    """One transaction: delivered ones marked, failed ones backed off, released ones due again."""
+    ids = [*delivered, *failed, *released]
+    if not ids:
+        return
+    async with store.session() as session:
+        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+        messages = {m.id: m for m in rows.scalars()}
+        for message_id in delivered:
+            await store.mark_delivered(session, messages[message_id])
+        for message_id, failure in failed.items():
+            await store.mark_failed(
+                session, messages[message_id], failure.reason, retry_after=failure.retry_after
+            )
+        for message_id in released:
+            message = messages[message_id]
+            message.next_attempt_at = store.clock.now()
+            message.attempts -= 1  # not attempted after all
 
 
 async def deliver_due(
@@ -65,45 +199,8 @@ async def deliver_due(
     *,
     reporter_id: int | None = None,
     limit: int = 50,
+    at_once: int = 1,
 ) -> int:
-    """Send due messages oldest first; one reporter's messages stop at the first failure."""
-    ids = await _claim(store, destination, reporter_id, limit)
-    delivered = 0
-    blocked: set[int | None] = set()  # reporters whose earlier message failed: keep their order
-    for message_id in ids:
-        async with store.session() as session:
-            message = (
-                await session.execute(select(OutboxMessage).where(OutboxMessage.id == message_id))
-            ).scalar_one()
-            if message.delivered_at is not None:
-                continue
-            key = message.reporter_id if destination == "user" else None
-            if key in blocked and destination == "user":
-                message.next_attempt_at = store.clock.now()
-                message.attempts -= 1  # not attempted after all
-                continue
-            if destination == "support" and message.case_id is not None:
-                earlier = await _earlier_pending(session, message)
-                if earlier is not None:  # one case's thread stays in order: wait behind it
-                    message.next_attempt_at = max(earlier.next_attempt_at, store.clock.now())
-                    message.attempts -= 1
-                    continue
-            payload, retry = dict(message.payload), message.attempts > 1
-        try:
-            await send(payload, retry)
-        except DeliveryFailed as failure:
-            blocked.add(key)
-            async with store.session() as session:
-                message = await session.get(OutboxMessage, message_id)
-                assert message is not None
-                await store.mark_failed(
-                    session, message, failure.reason, retry_after=failure.retry_after
-                )
-            log.warning("delivery to %s failed (%s); will retry", destination, failure.reason)
-            continue
-        async with store.session() as session:
-            message = await session.get(OutboxMessage, message_id)
-            assert message is not None
-            await store.mark_delivered(session, message)
-        delivered += 1
-    return delivered
+    """Send due messages oldest first, in one transaction to claim and one to mark them."""
+    claimed = await _claim(store, destination, reporter_id, limit)
+    return await send_claimed(store, claimed, send, at_once=at_once)

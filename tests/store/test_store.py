@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
-from bot.store import Case, CaseEvent, Store, open_store
+from bot.store import Case, CaseEvent, Reporter, Store, open_store
 from bot.store.models import Base
 
 
@@ -113,3 +115,23 @@ async def test_migrations_match_models(database_url: str, clock) -> None:
         )
     await store.close()
     assert diff == []
+
+
+async def test_a_reader_does_not_wait_for_the_writer(store: Store) -> None:
+    async with store.session() as session:
+        await store.reporter(session, "local:anna")
+    async with store.turn("local:bert") as turn:  # a writer holds its transaction open
+        await store.create_case(turn.session, turn.reporter, kind="incident")
+        async with store.reading() as session:
+            found = await asyncio.wait_for(session.execute(select(Reporter.user_key)), 5)
+            assert list(found.scalars()) == ["local:anna"]  # the last commit, not the open turn
+
+
+def test_the_pools_are_chosen_here_not_by_the_sqlalchemy_version(tmp_path: Path) -> None:
+    sqlite = Store(f"sqlite+aiosqlite:///{tmp_path / 'pooled.db'}")
+    memory = Store("sqlite+aiosqlite:///:memory:")
+    postgres = Store("postgresql+asyncpg://weerbaar@127.0.0.1:1/weerbaar")
+    assert isinstance(sqlite.engine.pool, AsyncAdaptedQueuePool)
+    assert isinstance(memory.engine.pool, StaticPool)
+    assert isinstance(postgres.engine.pool, AsyncAdaptedQueuePool)
+    assert not postgres.engine.pool._pre_ping  # idle connections are pinged at checkout instead

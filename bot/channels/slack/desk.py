@@ -35,6 +35,7 @@ EVENTS_PATH = "/slack/events"
 # How often the delivery loop also checks the promises made to reporters (two queries): the
 # checks are about minutes, the rounds come every second.
 PROMISES_EVERY = 15.0
+POSTS_AT_ONCE = 8  # support payloads of different cases on their way to Slack side by side
 SLACK_API = "https://slack.com/api/"
 
 
@@ -175,7 +176,9 @@ class SlackDesk:
                 await promises.keep(self.app.store, self.app.settings, self.app.knowledge)
             except Exception as error:
                 log.error("telling reporters about late escalations failed: %s", safe_trace(error))
-        return await deliver_due(self.app.store, "support", self.delivery.send)
+        return await deliver_due(
+            self.app.store, "support", self.delivery.send, at_once=POSTS_AT_ONCE
+        )
 
     async def settled(self) -> None:
         """Wait until every Slack interaction that has started is handled."""

@@ -41,7 +41,7 @@ from telegram.ext import ApplicationBuilder
 from bot.base.messages import Attachment, Incoming
 from bot.base.redaction import safe_trace, user_tag
 from bot.base.settings import Settings
-from bot.channels.telegram import pending
+from bot.channels.telegram import inbox, pending
 from bot.channels.telegram.inbound import (
     FILE_FAILED,
     FILE_TOO_BIG,
@@ -60,7 +60,7 @@ from bot.core.commands import COMMANDS as CORE_COMMANDS
 from bot.core.dialogue import TurnFailed
 from bot.core.outage import reachable, unavailable
 from bot.store import deadletters
-from bot.store.outbox import DeliveryFailed, deliver_due
+from bot.store.outbox import Claimed, DeliveryFailed, deliver_due, send_claimed
 from nlu.safety import is_emergency
 
 # Opt in to PTB's coming behaviour (time periods as timedelta) instead of a deprecation warning.
@@ -78,6 +78,7 @@ OWN_FAILURES = 3  # a turn that fails this often while the store answers is set 
 FIRST_BACKOFF = 0.5  # seconds before a failed turn is tried again; doubles up to MAX_BACKOFF
 MAX_BACKOFF = 5.0
 OUTAGE_NOTICE_AFTER = 5.0  # seconds of outage after which a waiting reporter hears about it
+TYPING_AFTER = 1.0  # seconds a turn runs before 'typing…' shows
 TYPING_EVERY = 4.0  # Telegram shows a chat action for about five seconds
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -188,6 +189,7 @@ class TelegramChannel:
             web.router.add_post(self.webhook_path, self.webhook)
         self.lanes = ChatLanes(max_turns)
         self.newest_update = 0  # the highest update id taken in so far
+        self._handled: set[int] = set()  # updates done with, to leave the inbox
         self._accepting = False
         self._refused_groups: set[int] = set()
         self._retrying: set[int] = set()
@@ -197,6 +199,7 @@ class TelegramChannel:
         self.outage = Outage()
         self._keyboards: dict[int, set[int]] = {}  # chat id -> messages with a keyboard
         self._retry_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Future[None]] = set()  # calls off the reply's path
         self._poll_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -235,6 +238,10 @@ class TelegramChannel:
             await asyncio.wait_for(self.lanes.idle(), grace)
         except asyncio.TimeoutError:
             await self.lanes.close()
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+        if self._poll_task is not None and self._handled:
+            with contextlib.suppress(Exception):  # left in the inbox, a copy is recognised
+                await inbox.keep(self.store, [], self._handled)
         await self.ptb.shutdown()
 
     # --- updates in ----------------------------------------------------------------------
@@ -267,23 +274,24 @@ class TelegramChannel:
         return aiohttp.web.Response()
 
     async def _poll(self) -> None:
-        """Long-poll getUpdates; confirm an update to Telegram only once its turn is stored.
+        """Long-poll getUpdates; keep each batch in the inbox, then confirm it to Telegram.
 
         Telegram forgets the updates below the offset of the next call, so the offset moves
-        past an update only when it and every update before it are handled (or set aside as a
-        dead letter). A process that dies with updates still queued gets them again after a
-        restart, and the turns that were stored already are recognised (see _turn): every
-        message is handled, and only once. During an outage a turn waits and tries again in its
-        chat's lane (see _handle), so the offset waits too.
+        past a batch once it is in the inbox (see inbox.py): a process that dies with updates
+        still queued finds them there after a restart, and the turns that were stored already
+        are recognised (see _turn): every message is handled, and only once. Updates are put in
+        their chat's lane as they arrive, before they are kept: while the store is away, danger
+        still gets its answer at once, and the offset waits until the batch is kept.
         """
-        taken: dict[int, asyncio.Future[None]] = {}  # fetched, not yet confirmed
+        for update in await self._waiting():
+            self._accept(update)
+        unkept: list[Update] = []  # taken in, not yet in the inbox
         offset: int | None = None
-        loop = asyncio.get_running_loop()
         while True:
             try:
                 updates = await self.bot.get_updates(
                     offset=offset,
-                    timeout=timedelta(seconds=0 if taken else self.poll_timeout),
+                    timeout=timedelta(seconds=0 if unkept else self.poll_timeout),
                     allowed_updates=ALLOWED_UPDATES,
                 )
             except TelegramError as error:
@@ -291,36 +299,37 @@ class TelegramChannel:
                 await asyncio.sleep(_seconds(getattr(error, "retry_after", None) or 1.0))
                 continue
             for update in updates:
-                if update.update_id not in taken and (offset is None or update.update_id >= offset):
-                    taken[update.update_id] = loop.create_future()
-                    self._accept(update, taken[update.update_id])
-            failed = False
-            for update_id in sorted(taken):
-                handled = taken[update_id]
-                if not handled.done():
-                    break
-                del taken[update_id]
-                if handled.exception() is not None:
-                    failed = True  # not stored: fetched and tried again from here
-                    break
-                offset = update_id + 1
-            if failed:
+                if update.update_id > self.newest_update:  # not taken in before
+                    unkept.append(update)
+                    self._accept(update)
+            handled = set(self._handled)
+            try:
+                await inbox.keep(self.store, unkept, handled)
+            except Exception as error:
+                log.warning("telegram inbox not written (%s); trying again", safe_trace(error))
                 await asyncio.sleep(1.0)
-            elif taken:
-                # Turns are running, and Telegram hands their updates back until they are
-                # confirmed: wait for one to end; when many run, gather a few more endings
-                # first, so a busy bot does not fetch the same updates on every turn.
-                await asyncio.wait(
-                    list(taken.values()), timeout=0.25, return_when=asyncio.FIRST_COMPLETED
-                )
-                if len(taken) > 1:
-                    await asyncio.sleep(BUSY_POLL_SECONDS)
+                continue
+            self._handled -= handled
+            unkept = []
+            if updates:
+                offset = updates[-1].update_id + 1
+
+    async def _waiting(self) -> list[Update]:
+        """What an earlier run kept in the inbox and did not finish (tried until the store answers)."""
+        while True:
+            try:
+                return await inbox.waiting(self.store, self.bot)
+            except Exception as error:
+                log.warning("telegram inbox not read (%s); trying again", safe_trace(error))
+                await asyncio.sleep(1.0)
 
     def _accept(self, update: Update, handled: asyncio.Future[None] | None = None) -> None:
         """Queue the update in its chat's lane; `handled` gets the outcome of its turn."""
         self.newest_update = max(self.newest_update, update.update_id)
         chat = update.effective_chat
         if chat is None or (update.message is None and update.callback_query is None):
+            if not self.webhook_url:
+                self._handled.add(update.update_id)
             if handled is not None:
                 handled.set_result(None)
             return
@@ -330,12 +339,14 @@ class TelegramChannel:
                 # Polling waits and tries again itself; a webhook call is answered 503 instead,
                 # and Telegram sends the update again.
                 await self._handle(update, keep_trying=not self.webhook_url)
-            except BaseException as error:  # also a turn cut off by stop(): Telegram sends it again
+            except BaseException as error:  # also a turn cut off by stop(): it comes again
                 if handled is not None and not handled.done():
                     handled.set_exception(
                         RuntimeError(f"turn not finished: {type(error).__name__}")
                     )
                 raise
+            if not self.webhook_url:  # stored or set aside: out of the inbox
+                self._handled.add(update.update_id)
             if handled is not None and not handled.done():
                 handled.set_result(None)
 
@@ -424,39 +435,43 @@ class TelegramChannel:
         return True
 
     async def _turn(self, update: Update) -> None:
-        """One update of one chat: to the core, then deliver what it queued."""
+        """One update of one chat: to the core in one transaction, then send what it queued.
+
+        The replies are leased to this worker in the turn's own transaction and sent right
+        after its commit; the outbox keeps them for the retry loop should the process die
+        before they are marked delivered. The core decides whether the update is a copy.
+        """
         chat = update.effective_chat
         assert chat is not None
         query = update.callback_query
         if query is not None:
-            await self._quietly(query.answer())
+            self._aside(query.answer())  # Telegram stops the button's spinner; nothing waits
         if chat.type != ChatType.PRIVATE:
             await self._refuse_group(chat.id)
             return
         user = user_key(chat.id)
         delivery = f"telegram:{update.update_id}"
-        if await pending.handled(self.store, delivery):
-            # A copy: its turn is stored and its replies are queued. Touch nothing, not even
-            # the keyboard of the question that is waiting now. (The turn checks this again.)
-            log.info("telegram update %s handled before; ignored", update.update_id)
-            await self._deliver(user)
-            return
+        claimed: list[Claimed] = []
         async with self._typing(chat.id):
             # Every turn makes the earlier buttons stale in the core, so take them away.
-            closing = asyncio.create_task(self._close_keyboards(chat.id, _with_keyboard(query)))
-            try:
-                if query is not None:
-                    incoming: Incoming | None = _pressed(query, user)
-                else:
-                    assert update.message is not None
-                    incoming = await self._received(update.message, user, delivery)
-                if incoming is not None:
-                    dialogue = self.app.dialogue
-                    incoming = replace(incoming, delivery=delivery)
-                    await dialogue.handle(incoming, queue_replies=True, raise_failure=True)
-            finally:
-                await closing
-        await self._deliver(user)
+            self._aside(self._close_keyboards(chat.id, _with_keyboard(query)))
+            if query is not None:
+                incoming: Incoming | None = _pressed(query, user)
+            else:
+                assert update.message is not None
+                incoming = await self._received(update.message, user, delivery)
+            if incoming is not None:
+                dialogue = self.app.dialogue
+                incoming = replace(incoming, delivery=delivery)
+                replies = await dialogue.handle(
+                    incoming, queue_replies=True, raise_failure=True, claimed=claimed
+                )
+                if not replies:  # every turn answers; only a copy of a stored one does not
+                    log.info("telegram update %s handled before; ignored", update.update_id)
+        if claimed:
+            await send_claimed(self.store, claimed, self.send)
+        else:  # a copy, a notice, or older messages to go first: whatever is due, in order
+            await self._deliver(user)
 
     async def _received(self, message: Message, user: str, delivery: str) -> Incoming | None:
         text = message.text or message.caption or ""
@@ -489,15 +504,25 @@ class TelegramChannel:
             return FILE_FAILED
         return Attachment(media.kind, data, media.mime, media.filename)
 
-    async def _close_keyboards(self, chat_id: int, pressed: int | None) -> None:
-        """Remove the inline keyboards still open in this chat."""
+    def _close_keyboards(self, chat_id: int, pressed: int | None) -> Awaitable[Any]:
+        """Remove the inline keyboards open in this chat now (the edits run when awaited)."""
         open_ids = self._keyboards.pop(chat_id, set())
         if pressed is not None:
             open_ids.add(pressed)
-        for message_id in sorted(open_ids):
-            await self._quietly(
-                self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        return asyncio.gather(
+            *(
+                self._quietly(
+                    self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+                )
+                for message_id in sorted(open_ids)
             )
+        )
+
+    def _aside(self, call: Awaitable[Any]) -> None:
+        """A platform call off the reply's path: its failure changes nothing for the reporter."""
+        task = asyncio.ensure_future(self._quietly(call))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _refuse_group(self, chat_id: int) -> None:
         """Say once per group that the bot only works in a private chat."""
@@ -508,7 +533,7 @@ class TelegramChannel:
 
     @contextlib.asynccontextmanager
     async def _typing(self, chat_id: int) -> AsyncIterator[None]:
-        """Show 'typing…' while a turn runs."""
+        """Show 'typing…' while a turn runs longer than TYPING_AFTER seconds."""
         done = asyncio.Event()
         task = asyncio.create_task(self._keep_typing(chat_id, done))
         try:
@@ -519,6 +544,8 @@ class TelegramChannel:
             await task
 
     async def _keep_typing(self, chat_id: int, done: asyncio.Event) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(done.wait(), TYPING_AFTER)  # a quick turn shows nothing
         while not done.is_set():
             await self._quietly(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
             with contextlib.suppress(asyncio.TimeoutError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.channels.telegram.inbound import USER_PREFIX
-from bot.store import Delivery, OutboxMessage, Reporter, Store
+from bot.store import OutboxMessage, Reporter, Store
 
 
 async def sendable(
@@ -16,7 +16,7 @@ async def sendable(
     None as well while an older message waits for its retry time (or is out with another
     worker): newer ones wait too, so the reporter reads everything in the order it was written.
     """
-    async with store.session() as session:
+    async with store.reading() as session:
         if reporter is None:
             query = select(Reporter.id).where(Reporter.user_key == user)
             reporter = (await session.execute(query)).scalar_one_or_none()
@@ -35,15 +35,9 @@ async def sendable(
         return None if (await session.execute(held)).first() is not None else reporter
 
 
-async def handled(store: Store, delivery: str) -> bool:
-    """Whether this update was handled before (by this worker before a restart, or another)."""
-    async with store.session() as session:
-        return await session.get(Delivery, delivery) is not None
-
-
 async def due_reporters(store: Store, limit: int = 500) -> list[tuple[int, str]]:
     """Telegram reporters with a message due now: (reporter id, user key)."""
-    async with store.session() as session:
+    async with store.reading() as session:
         query = (
             select(Reporter.id, Reporter.user_key)
             .join(OutboxMessage, OutboxMessage.reporter_id == Reporter.id)

@@ -46,7 +46,6 @@ async def test_start_registers_dutch_commands_and_greets_with_a_menu(
     (welcome,) = person.replies
     assert welcome.text.startswith("Hallo, ik ben de assistent van Weerbaar.")
     assert "Incident melden" in person.labels
-    assert (person.chat_id, "typing") in fake.chat_actions
 
 
 async def test_a_deep_link_passes_its_invite_code_on(person: Person, store: Store) -> None:
