@@ -13,6 +13,7 @@ from bot.base.messages import Attachment, Button, Incoming, Reply, file_from_pay
 from bot.core.app import App
 from bot.features import aftercare
 from bot.jobs.scheduler import Scheduler
+from flows import text
 
 MAX_LINE_BYTES = 16 * 1024
 INPUT_KEYS = {"text", "button", "user"}
@@ -25,32 +26,30 @@ class BadInput(ValueError):
 def read_line(raw: bytes, default_user: str) -> Incoming:
     """One stdin line: plain text, or a JSON object with text or button (and optional user)."""
     if len(raw) > MAX_LINE_BYTES:
-        raise BadInput(f"Deze regel is te lang (meer dan {MAX_LINE_BYTES} bytes).")
+        raise BadInput(text(None, "local_too_long", bytes=MAX_LINE_BYTES))
     try:
         line = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        raise BadInput("Deze regel is geen geldige tekst (UTF-8).") from None
+        raise BadInput(text(None, "local_not_utf8")) from None
     if "\x00" in line:
-        raise BadInput("Deze regel bevat ongeldige tekens.")
+        raise BadInput(text(None, "local_bad_characters"))
     if not line.startswith("{"):
         return Incoming(user=default_user, text=line)
     try:
         data = json.loads(line)
     except json.JSONDecodeError:
-        raise BadInput("Deze regel is geen geldige JSON.") from None
+        raise BadInput(text(None, "local_not_json")) from None
     if not isinstance(data, dict):
-        raise BadInput('Verwacht een JSON-object zoals {"text": "..."}.')
+        raise BadInput(text(None, "local_not_an_object"))
     if unknown := set(data) - INPUT_KEYS:
-        raise BadInput(
-            f"Onbekende sleutel(s): {', '.join(sorted(unknown))}. Gebruik text, button en user."
-        )
+        raise BadInput(text(None, "local_unknown_keys", keys=", ".join(sorted(unknown))))
     if ("text" in data) == ("button" in data):
-        raise BadInput("Geef precies één van text of button.")
+        raise BadInput(text(None, "local_text_or_button"))
     values = {k: data[k] for k in INPUT_KEYS if k in data}
     if not all(isinstance(v, str) for v in values.values()):
         raise BadInput("text, button en user moeten tekst zijn.")
     if any("\x00" in v for v in values.values()):
-        raise BadInput("Deze regel bevat ongeldige tekens.")
+        raise BadInput(text(None, "local_bad_characters"))
     user = values.get("user", "").strip()
     if "user" in values and not (0 < len(user) <= 64):
         raise BadInput("user moet 1 tot 64 tekens zijn.")
@@ -173,14 +172,14 @@ async def json_chat(
 
 async def console_chat(app: App, user: str) -> None:
     """An interactive conversation in the terminal; a number presses a button."""
-    print("Weerbaar – lokaal gesprek. Typ je bericht; stoppen met Ctrl-D.\n")
+    print(text(None, "local_banner") + "\n")
     buttons: list[str] = []
 
     async def show_due() -> None:
         for line in await drain_outbox(app):
             if line["to"] == "support":
                 about = f", {line['case']}" if line["case"] else ""
-                print(f"  (naar ondersteuningsteam{about}: {line['text']})")
+                print(text(None, "local_to_team", about=about, text=line["text"]))
                 continue
             print(line["text"])
             for button in line["buttons"]:  # a check-in that fell due: its buttons work too
@@ -197,14 +196,14 @@ async def console_chat(app: App, user: str) -> None:
                 print()
                 return
             try:
-                text = raw.decode("utf-8").strip()
+                typed = raw.decode("utf-8").strip()
             except UnicodeDecodeError:
-                print("(Dit kon ik niet lezen als tekst.)")
+                print(text(None, "local_unreadable"))
                 continue
-            if text.isdigit() and 0 < int(text) <= len(buttons):
-                message = Incoming(user=default_user, button=buttons[int(text) - 1])
+            if typed.isdigit() and 0 < int(typed) <= len(buttons):
+                message = Incoming(user=default_user, button=buttons[int(typed) - 1])
             else:
-                message = Incoming(user=default_user, text=text)
+                message = Incoming(user=default_user, text=typed)
             buttons.clear()
             for reply in await app.dialogue.handle(message):
                 print(reply.text)

@@ -233,15 +233,17 @@ class Delivery:
             if case is None or case.status != "open":
                 return  # picked up meanwhile: nothing to announce
             waited = int((self.store.clock.now() - case.created_at).total_seconds() // 60)
-            text = (
-                f"Nog niet opgepakt: *{cards.title(case)}* "
-                f"({cards.URGENCY.get(case.urgency, case.urgency).lower()}), "
-                f"gemeld om {cards.when(case.created_at)[-5:]}, {waited} minuten geleden. "
-                "Wie pakt dit op?"
+            announced = text(
+                None,
+                "card_reescalation",
+                title=cards.title(case),
+                urgency=cards.URGENCY.get(case.urgency, case.urgency).lower(),
+                time=cards.when(case.created_at)[-5:],
+                minutes=waited,
             )
         if self.settings.slack_oncall_group:
-            text = f"<!subteam^{self.settings.slack_oncall_group}> {text}"
-        await self._in_thread(ref, payload, text, broadcast=True, retry=retry)
+            announced = f"<!subteam^{self.settings.slack_oncall_group}> {announced}"
+        await self._in_thread(ref, payload, announced, broadcast=True, retry=retry)
 
     async def _checkin_answer(self, ref: str, payload: dict[str, Any], retry: bool) -> None:
         """A worrying answer to a check-in: in the thread and the channel, for the owner."""

@@ -6,22 +6,15 @@ from dataclasses import dataclass
 
 from telegram import Message
 
+from flows import text
+
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # also the most the Bot API lets a bot download
 USER_PREFIX = "telegram:"
 
-GROUP_REFUSAL = (
-    "Ik werk alleen in een privégesprek, want wat je mij vertelt is vertrouwelijk. "
-    "Stuur me een persoonlijk bericht, dan help ik je daar verder."
-)
-FILE_TOO_BIG = (
-    "Dit bestand is te groot voor mij (meer dan 20 MB). "
-    "Stuur een kleinere versie, of bewaar het zelf goed."
-)
-FILE_FAILED = "Het ophalen van je bestand lukte niet. Stuur het nog een keer."
-UNREADABLE = (
-    "Dit soort bericht kan ik niet lezen. Typ je bericht, kies een knop, "
-    "of stuur een foto, document, spraakbericht of video."
-)
+GROUP_REFUSAL = text(None, "telegram_group_refusal")
+FILE_TOO_BIG = text(None, "telegram_file_too_big", megabytes=MAX_DOWNLOAD_BYTES // (1024 * 1024))
+FILE_FAILED = text(None, "telegram_file_failed")
+UNREADABLE = text(None, "telegram_unreadable")
 
 
 def user_key(chat_id: int) -> str:

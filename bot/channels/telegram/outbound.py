@@ -10,12 +10,13 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 
 from bot.base.messages import Attachment, file_from_payload
+from flows import text
 
 MAX_TEXT = 4096  # Telegram's limit per message, counted in UTF-16 code units
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 TOKEN_MARK = "~"
-DISCREET_NOTICE = "Er is een nieuw bericht voor je. Tik op de verborgen tekst om het te lezen."
+DISCREET_NOTICE = text(None, "telegram_discreet_notice")
 ROW_BUTTONS = 3
 ROW_CHARS = 24  # short labels share a row; long ones get their own
 

@@ -69,20 +69,22 @@ def code_hash(code: str) -> str:
 def check_role(raw: str) -> str:
     role = raw.strip().lower()
     if role not in ROLES:
-        raise InviteError(f"Onbekende rol {raw.strip()!r}. Kies uit: {', '.join(ROLES)}.")
+        raise InviteError(
+            text(None, "invite_unknown_role", role=raw.strip(), roles=", ".join(ROLES))
+        )
     return role
 
 
 def check_municipality(raw: str) -> str:
     name = " ".join(raw.split())
     if not 2 <= len(name) <= 80 or not all(_MUNICIPALITY_CHARS.fullmatch(c) for c in name):
-        raise InviteError("Geef de naam van de gemeente (2 tot 80 letters).")
+        raise InviteError(text(None, "invite_bad_municipality"))
     return name
 
 
 def check_hours(hours: int) -> int:
     if not 1 <= hours <= MAX_HOURS:
-        raise InviteError(f"Een uitnodiging is 1 tot {MAX_HOURS} uur geldig.")
+        raise InviteError(text(None, "invite_bad_hours", hours=MAX_HOURS))
     return hours
 
 
@@ -118,17 +120,13 @@ def link(code: str, bot_username: str | None) -> str | None:
 def announce(invite: NewInvite, bot_username: str | None) -> str:
     """What the support team passes on to the office holder."""
     until = invite.expires_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
-    head = (
-        f"Uitnodiging voor {invite.role} in {invite.municipality}, "
-        f"eenmalig te gebruiken tot {until}."
+    head = text(
+        None, "invite_made", role=invite.role, municipality=invite.municipality, until=until
     )
     deep_link = link(invite.code, bot_username)
     if deep_link:
-        return f"{head}\nStuur deze link naar de bestuurder: {deep_link}"
-    return (
-        f"{head}\nCode: {invite.code}\n"
-        f"De bestuurder opent de bot in Telegram en stuurt: /start {invite.code}"
-    )
+        return f"{head}\n" + text(None, "invite_send_link", link=deep_link)
+    return f"{head}\n" + text(None, "invite_send_code", code=invite.code)
 
 
 def invite_row(invite: Invite, now: datetime) -> dict[str, Any]:

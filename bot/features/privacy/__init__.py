@@ -46,7 +46,7 @@ log = logging.getLogger("weerbaar.privacy")
 feature = Feature("privacy")
 
 ANONYMOUS = "verwijderd"  # no channel makes a key without a colon, so no chat can be this reporter
-DELETED_REASON = "Verwijderd op verzoek van de melder"
+DELETED_REASON = text(None, "privacy_deleted_reason")
 PERSONAL_FIELDS = ("story", "location", "phone", "occurred_at", "occurred_text")
 DELIVERED_KEEP = timedelta(days=7)  # delivered messages are kept this long, then removed
 RETENTION_JOB = "retention"  # the job's id and its handler's name
