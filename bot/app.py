@@ -28,6 +28,7 @@ class App:
     dialogue: Dialogue
 
     async def close(self) -> None:
+        await self.nlu.aclose()
         await self.store.close()
 
 
@@ -59,7 +60,11 @@ async def build_app(settings: Settings, clock: Clock | None = None, nlu: NLU | N
             f"DATABASE_URL: cannot open the database ({type(error).__name__})"
         ) from None
     try:
-        nlu = nlu or await load_nlu(remote_url=settings.nlu_url)
+        if nlu is None and settings.nlu_url is None:
+            from nlu.service import embedded_nlu
+
+            nlu = await embedded_nlu()  # our own NLU service, as a child process
+        nlu = nlu or await load_nlu(remote_url=settings.nlu_url, token=settings.nlu_token)
     except NLUUnavailable as error:
         await store.close()
         raise StartupError(str(error)) from None

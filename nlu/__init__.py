@@ -121,13 +121,16 @@ class NLU(Protocol):
         """Release the model's worker thread or the HTTP client."""
 
 
-async def load_nlu(model_dir: Path | None = None, *, remote_url: str | None = None) -> NLU:
-    """Load the model for the current data and config, or connect to a Rasa server."""
+async def load_nlu(
+    model_dir: Path | None = None, *, remote_url: str | None = None, token: str | None = None
+) -> NLU:
+    """Load the model for the current data and config into this process (the Rasa
+    environment only), or connect to a Rasa server at `remote_url` with `token`."""
     from nlu.parsing import connect_remote, load_local
     from nlu.training import model_file
 
     if remote_url:
-        return await connect_remote(remote_url)
+        return await connect_remote(remote_url, token)
     path = model_file(model_dir)
     if not path.exists():
         raise NLUUnavailable(

@@ -13,13 +13,7 @@ from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from bot.store import Store
 from knowledge import Knowledge
-from nlu import NLU, load_nlu
-
-
-@pytest.fixture(scope="session")
-def nlu_model() -> Iterator[NLU]:
-    """The trained model, loaded once for the whole session."""
-    yield asyncio.run(load_nlu())
+from nlu import NLU
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,8 @@ from nlu.safety import (
     needs_112_line,
     normalise,
 )
-from nlu.training import DATA_DIR, load_training_data
+from nlu.evaluation import load_examples
+from nlu.training import DATA_DIR
 
 DANGER_NOW = [
     "er staat iemand met een mes voor mijn deur",
@@ -122,7 +123,7 @@ def test_danger_names_the_rule_and_phrase():
 
 
 def _examples(path: Path) -> list[tuple[str, str]]:
-    return [(m.get("text"), m.get("intent")) for m in load_training_data(path).intent_examples]
+    return [(text, intent) for text, intent, _ in load_examples(path)]
 
 
 @pytest.mark.parametrize(

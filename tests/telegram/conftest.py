@@ -17,14 +17,8 @@ from bot.dialogue import Dialogue
 from bot.settings import Settings
 from bot.store import Store
 from knowledge import Knowledge
-from nlu import NLU, load_nlu
+from nlu import NLU
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Sent
-
-
-@pytest.fixture(scope="session")
-def nlu_model() -> Iterator[NLU]:
-    """The trained model, loaded once for the whole session."""
-    yield asyncio.run(load_nlu())
 
 
 @pytest.fixture(scope="session")
