@@ -6,6 +6,9 @@
 - `service`: the NLU service's own start-up to ready and its RSS.
 - `turns`: per-turn time through the dialogue core with the NLU over HTTP (and, where Rasa
   can be imported in this process, in-process in the same run).
+- `servers`: `rasa run --enable-api` against `python -m nlu serve` (how the server was chosen).
+
+Targets: bot process RSS <= 200 MB, start to first answer <= 5 s.
 """
 
 from __future__ import annotations
@@ -50,10 +53,10 @@ def _answer(stdout: IO[str]) -> dict[str, Any]:
             return data
 
 
-def chat() -> dict[str, object]:
+def chat(**nlu_env: str) -> dict[str, object]:
     """Start `bot chat --json`, time its first and second classified answer, read its RSS."""
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'chat.db'}"}
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'chat.db'}", **nlu_env}
         for name in ("TELEGRAM_BOT_TOKEN", "SLACK_BOT_TOKEN"):
             env.pop(name, None)
         started = time.perf_counter()
@@ -89,23 +92,24 @@ def chat() -> dict[str, object]:
 
 
 def service() -> dict[str, object] | None:
-    """The NLU service's own start-up and RSS (None where this bot has no service manager)."""
+    """The NLU service's own start-up and RSS, and `bot chat` against it when it already runs
+    (the bot's own start-up). None where this bot has no service manager."""
     if importlib.util.find_spec("nlu.service") is None:
         return None
     from nlu.service import start_service
 
-    async def measure() -> dict[str, object]:
-        started = time.perf_counter()
-        running = await start_service()
-        try:
-            return {
-                "start_to_ready_s": round(time.perf_counter() - started, 2),
-                "rss_mb": rss_mb(running.pid),
-            }
-        finally:
-            await running.stop()
-
-    return asyncio.run(measure())
+    loop = asyncio.new_event_loop()
+    started = time.perf_counter()
+    running = loop.run_until_complete(start_service())
+    try:
+        return {
+            "start_to_ready_s": round(time.perf_counter() - started, 2),
+            "rss_mb": rss_mb(running.pid),
+            "bot_chat_with_nlu_url": chat(NLU_URL=running.url, NLU_TOKEN=running.token),
+        }
+    finally:
+        loop.run_until_complete(running.stop())
+        loop.close()
 
 
 def turns() -> dict[str, object]:
@@ -122,10 +126,6 @@ def turns() -> dict[str, object]:
 
         found["http"] = asyncio.run(measure_turns(embedded_nlu))
     return found
-
-
-def run() -> dict[str, object]:
-    return {"chat": chat(), "service": service(), "turns": turns()}
 
 
 SERVER_PARSES = 300
@@ -191,10 +191,35 @@ def servers() -> dict[str, object]:
     rasa = str(Path(python).parent / "rasa")
     return {
         "rasa_run": _server(
-            [rasa, "run", "--enable-api", "--auth-token", token, "-m", str(model_file()),
-             "--port", "5931", "-i", "127.0.0.1"],
+            [
+                rasa,
+                "run",
+                "--enable-api",
+                "--auth-token",
+                token,
+                "-m",
+                str(model_file()),
+                "--port",
+                "5931",
+                "-i",
+                "127.0.0.1",
+            ],
             5931,
             token,
         ),
         "nlu_serve": _server([python, "-m", "nlu", "serve", "--port", "5932"], 5932, token),
+    }
+
+
+def run() -> dict[str, object]:
+    bot = chat()
+    return {
+        "chat": bot,
+        "service": service(),
+        "turns": turns(),
+        "servers": servers(),
+        "targets": {
+            "bot_rss_le_200_mb": float(str(bot["bot_rss_mb"])) <= 200,
+            "first_answer_le_5_s": float(str(bot["start_to_first_answer_s"])) <= 5,
+        },
     }

@@ -23,7 +23,7 @@ from bot.clock import AMSTERDAM
 from bot.messages import Button
 from bot.scheduler import JOBS_TABLE, Scheduler, current
 from bot.settings import Settings
-from bot.store import Case, Store
+from bot.store import Case, Store, rowcount
 from bot.store.models import Checkin
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ async def cancel_case_jobs(session: AsyncSession, ref: str) -> int:
         text(f"DELETE FROM {JOBS_TABLE} WHERE id LIKE :single OR id LIKE :numbered"),
         {"single": f"%:{ref}", "numbered": f"%:{ref}:%"},
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)
 
 
 async def _cancel_job(session: AsyncSession, job_id: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.stats import Report, text
 
@@ -51,7 +53,7 @@ def category_chart(report: Report) -> bytes:
         )
     axes.set_title(text("stats_chart_title", first=months[0], last=months[-1]))
     axes.tick_params(axis="x", labelrotation=60, labelsize=8)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    cast(MaxNLocator, axes.yaxis.get_major_locator()).set_params(integer=True)
     axes.legend(fontsize=8, loc="upper left", frameon=False)
     figure.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.16)
     out = io.BytesIO()

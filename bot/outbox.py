@@ -94,16 +94,16 @@ async def deliver_due(
         except DeliveryFailed as failure:
             blocked.add(key)
             async with store.session() as session:
-                message = await session.get(OutboxMessage, message_id)
-                assert message is not None
+                failed = await session.get(OutboxMessage, message_id)
+                assert failed is not None
                 await store.mark_failed(
-                    session, message, failure.reason, retry_after=failure.retry_after
+                    session, failed, failure.reason, retry_after=failure.retry_after
                 )
             log.warning("delivery to %s failed (%s); will retry", destination, failure.reason)
             continue
         async with store.session() as session:
-            message = await session.get(OutboxMessage, message_id)
-            assert message is not None
-            await store.mark_delivered(session, message)
+            sent = await session.get(OutboxMessage, message_id)
+            assert sent is not None
+            await store.mark_delivered(session, sent)
         delivered += 1
     return delivered

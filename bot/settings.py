@@ -136,6 +136,9 @@ class Settings:
         for name in ("TELEGRAM_API_BASE_URL", "TELEGRAM_WEBHOOK_URL", "SLACK_API_BASE_URL"):
             if value := get(name):
                 values[name.lower()] = _http_url(name, value)
+        if base := values.get("telegram_api_base_url"):
+            # python-telegram-bot's own form ends in /bot; we keep the server root.
+            values["telegram_api_base_url"] = str(base).removesuffix("/bot")
         if url := get("NLU_URL"):
             values["nlu_url"] = _http_url("NLU_URL", url)
         if token := get("NLU_TOKEN"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -23,9 +24,11 @@ from nlu.training import ROOT
 if TYPE_CHECKING:
     from nlu.parsing import RasaNLU
 
+log = logging.getLogger("weerbaar.nlu")
 PYTHON_ENV = "NLU_PYTHON"
 READY_SECONDS = 180.0
 STOP_SECONDS = 10.0
+RESTART_SECONDS = (1.0, 5.0, 30.0)  # waits before the first, second and later restarts
 
 
 def nlu_python() -> Path:
@@ -54,6 +57,7 @@ class NLUService:
     process: asyncio.subprocess.Process
     port: int
     token: str
+    _watcher: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int:
@@ -63,8 +67,34 @@ class NLUService:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def supervise(self) -> None:
+        """Start it again, on the same port with the same token, whenever it exits."""
+        self._watcher = asyncio.get_running_loop().create_task(self._restarts())
+
+    async def _restarts(self) -> None:
+        failures = 0
+        while True:
+            code = await self.process.wait()
+            if failures == 0:
+                log.warning("NLU service stopped (exit code %s); starting it again", code)
+            await asyncio.sleep(RESTART_SECONDS[min(failures, len(RESTART_SECONDS) - 1)])
+            try:
+                self.process = (await start_service(self.port, self.token)).process
+            except NLUUnavailable as problem:
+                failures += 1
+                if failures == 1:
+                    log.warning("NLU service does not start again yet: %s", problem)
+                continue
+            failures = 0
+            log.info("NLU service running again on port %d", self.port)
+
     async def stop(self) -> None:
         """Close its stdin (it stops by itself), then TERM, then KILL; wait until it is gone."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
         process = self.process
         if process.returncode is None:
             if process.stdin is not None:
@@ -126,5 +156,6 @@ async def embedded_nlu(threshold: float = FALLBACK_THRESHOLD) -> RasaNLU:
     except BaseException:
         await service.stop()
         raise
+    service.supervise()
     nlu.add_close(service.stop)
     return nlu

@@ -8,13 +8,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select
+from sqlalchemy import CursorResult, Result, event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.clock import AMSTERDAM, Clock, SystemClock
 from bot.store.models import (
@@ -91,6 +95,11 @@ def _run_migrations(sync_connection: Any) -> None:
     command.upgrade(config, "head")
 
 
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
 class Store:
     """Async access to the case store over SQLite or PostgreSQL."""
 
@@ -99,9 +108,7 @@ class Store:
         self.clock = clock or SystemClock()
         self.engine = _make_engine(url)
         self.dialect = self.engine.dialect.name
-        self._sessions = sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False, future=True
-        )
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time: queue this process's writers here instead of
         # letting them spin on the file lock (other processes still wait on busy_timeout).
         self._sqlite_writer = asyncio.Lock() if self.dialect == "sqlite" else None
@@ -323,7 +330,7 @@ class Store:
             .values(key=key, handled_at=self.clock.now())
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def touch(self, session: AsyncSession, conversation: Conversation, state: dict) -> None:
         """Save a conversation's new state."""

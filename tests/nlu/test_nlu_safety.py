@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from nlu import Parse
+from nlu.evaluation import load_examples
 from nlu.safety import (
     PAST_ENDINGS,
     find_danger,
@@ -16,7 +17,6 @@ from nlu.safety import (
     needs_112_line,
     normalise,
 )
-from nlu.evaluation import load_examples
 from nlu.training import DATA_DIR
 
 DANGER_NOW = [
@@ -250,7 +250,7 @@ def test_a_word_people_really_type_is_not_a_typo_of_a_danger_word():
 
 # --- the 112 line on every reply to an incident that may be going on -------------------------
 
-NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from bot import crypto
-from tests.dialogue.conftest import chat, knowledge, make_chat, nlu_model  # noqa: F401
+from tests.dialogue.conftest import chat, knowledge, make_chat  # noqa: F401
 from tests.slack.conftest import app, desk, fake, reporter, scheduler, settings  # noqa: F401
 
 # Fixtures such as the store are shared by every example on purpose: each example is a new
