@@ -37,9 +37,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
+def _children_of(pid: int) -> set[int]:
+    """Child processes (none where this bot has no NLU service manager)."""
+    if importlib.util.find_spec("nlu.service") is None:
+        return set()
+    from nlu.service import children
+
+    return children(pid)
 
 
 def _answer(stdout: IO[str]) -> dict[str, Any]:
@@ -80,7 +84,7 @@ def chat(**nlu_env: str) -> dict[str, object]:
         _answer(process.stdout)
         second_ms = (time.perf_counter() - started) * 1000
         bot_rss = rss_mb(process.pid)
-        service_rss = sum(rss_mb(child) for child in _children(process.pid))
+        service_rss = sum(rss_mb(child) for child in _children_of(process.pid))
         process.stdin.close()
         process.wait(timeout=60)
     return {

@@ -54,7 +54,8 @@ def category_chart(report: Report) -> bytes:
     axes.set_title(text("stats_chart_title", first=months[0], last=months[-1]))
     axes.tick_params(axis="x", labelrotation=60, labelsize=8)
     cast(MaxNLocator, axes.yaxis.get_major_locator()).set_params(integer=True)
-    axes.legend(fontsize=8, loc="upper left", frameon=False)
+    if axes.get_legend_handles_labels()[0]:  # no bars, no legend
+        axes.legend(fontsize=8, loc="upper left", frameon=False)
     figure.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.16)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI)

@@ -51,9 +51,7 @@ async def _nlu(remote: str | None, token: str | None) -> NLU:
     if remote:
         return await load_nlu(remote_url=remote, token=token or os.environ.get("NLU_TOKEN"))
     if importlib.util.find_spec("rasa") is None:  # the bot's environment: our NLU service
-        from nlu.service import embedded_nlu
-
-        return await embedded_nlu()
+        return await load_nlu()
     _, trained = ensure_model()
     if trained:
         print("NLU-model getraind.", file=sys.stderr)

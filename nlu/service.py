@@ -42,6 +42,15 @@ def nlu_python() -> Path:
     return path
 
 
+def children(pid: int) -> set[int]:
+    """The child processes of process `pid` (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
 def _no_orphan() -> None:
     """In the child: die with the parent, even when the parent is killed (Linux)."""
     with contextlib.suppress(Exception):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels.local import BadInput, read_line
-from nlu.service import NLUService
+from nlu.service import NLUService, children
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,13 +25,6 @@ def session_nlu(nlu_service: NLUService, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("NLU_TOKEN", nlu_service.token)
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(p) for p in (task / "children").read_text().split()}
-    return found
-
-
 @pytest.mark.slow
 def test_without_nlu_url_the_chat_starts_its_own_service_and_takes_it_along_on_sigterm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -39,27 +32,26 @@ def test_without_nlu_url_the_chat_starts_its_own_service_and_takes_it_along_on_s
     monkeypatch.delenv("NLU_URL")
     monkeypatch.delenv("NLU_TOKEN")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "bot", "chat", "--json"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         cwd=ROOT,
         env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    try:
-        process.stdin.write(b'{"text": "Hoe doe ik aangifte bij de politie?"}\n')
-        process.stdin.flush()
-        answer = json.loads(process.stdout.readline())
-        assert "aangifte" in answer["text"].lower()
-        (service,) = _children(process.pid)
-        assert b"nlu" in Path(f"/proc/{service}/cmdline").read_bytes()
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-    finally:
-        process.kill()
-        process.wait()
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(b'{"text": "Hoe doe ik aangifte bij de politie?"}\n')
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            assert "aangifte" in answer["text"].lower()
+            (service,) = children(process.pid)
+            assert b"nlu" in Path(f"/proc/{service}/cmdline").read_bytes()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        finally:
+            process.kill()
     deadline = time.monotonic() + 30
     while (
         Path(f"/proc/{service}").exists()

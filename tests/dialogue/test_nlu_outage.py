@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +15,12 @@ from bot.settings import Settings
 from bot.store import Store
 from knowledge import Knowledge
 from nlu import NLU, NLUUnavailable
-from nlu.service import embedded_nlu
+from nlu.service import children, embedded_nlu
 from tests.dialogue.conftest import Chat
 
 STORY = "Er is iets naars gebeurd met een inwoner na afloop van de vergadering"
 DANGER = "Er staat nu een man met een mes voor mijn deur"
 QUESTION = "Hoe doe ik aangifte bij de politie?"
-
-
-def _children() -> list[int]:
-    found = []
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
 
 
 async def _classified_again(nlu: NLU, seconds: float = 180) -> None:
@@ -47,10 +39,10 @@ async def _classified_again(nlu: NLU, seconds: float = 180) -> None:
 async def test_a_killed_nlu_service_keeps_112_and_the_report_and_comes_back(
     store: Store, knowledge: Knowledge, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = set(_children())
+    before = children(os.getpid())
     nlu = await embedded_nlu()
     try:
-        (child,) = set(_children()) - before
+        (child,) = children(os.getpid()) - before
         dialogue = Dialogue(store, nlu, Settings(), knowledge, clock)
         anna, bram = Chat(dialogue, "local:anna"), Chat(dialogue, "local:bram")
         await anna.send("Ik wil een incident melden")
@@ -88,4 +80,4 @@ async def test_a_killed_nlu_service_keeps_112_and_the_report_and_comes_back(
         assert "Waar gebeurde het?" in anna.last
     finally:
         await nlu.aclose()
-    assert not set(_children()) - before, "the NLU service outlived its bot"
+    assert not children(os.getpid()) - before, "the NLU service outlived its bot"
