@@ -6,6 +6,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.app import FEATURES
@@ -14,7 +15,7 @@ from bot.base.settings import Settings
 from bot.core.dialogue import Dialogue
 from bot.store import open_store
 from knowledge import Knowledge
-from nlu import load_nlu
+from nlu import NLU, load_nlu
 
 TURNS = 1000
 # One complete report, as a reporter types and taps it (button payloads as offered).
@@ -49,8 +50,9 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def _measure() -> dict[str, object]:
-    nlu = await load_nlu()
+async def measure_turns(load: Callable[[], Awaitable[NLU]] = load_nlu) -> dict[str, object]:
+    """Turn and parse times with the NLU that `load` gives (closed at the end)."""
+    nlu = await load()
     knowledge = Knowledge.load()
     with tempfile.TemporaryDirectory() as folder:
         store = await open_store(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
@@ -76,6 +78,7 @@ async def _measure() -> dict[str, object]:
         async with store.session() as session:
             cases = len(await store.cases(session))
         await store.close()
+    await nlu.aclose()
     turns = _summary(turn_ms)
     baseline = _summary(parse_ms)
     return {
@@ -90,4 +93,4 @@ async def _measure() -> dict[str, object]:
 
 
 def run() -> dict[str, object]:
-    return asyncio.run(_measure())
+    return asyncio.run(measure_turns())

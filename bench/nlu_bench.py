@@ -264,9 +264,11 @@ def _child_serve(model: Path, threshold: float) -> dict:
 
 def _child(mode: str, *args: str) -> dict:
     """Run one measurement in a fresh Python process and return its JSON answer."""
+    from nlu.service import nlu_python
+
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), mode, *args],
+    done = subprocess.run(  # in the Rasa environment
+        [str(nlu_python()), str(Path(__file__).resolve()), mode, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

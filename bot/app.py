@@ -59,7 +59,8 @@ async def build_app(settings: Settings, clock: Clock | None = None, nlu: NLU | N
             f"DATABASE_URL: cannot open the database ({type(error).__name__})"
         ) from None
     try:
-        nlu = nlu or await load_nlu(remote_url=settings.nlu_url)
+        # Without NLU_URL: our own NLU service, as a child process (stopped by App.close).
+        nlu = nlu or await load_nlu(remote_url=settings.nlu_url, token=settings.nlu_token)
     except NLUUnavailable as error:
         await store.close()
         raise StartupError(str(error)) from None

@@ -121,13 +121,23 @@ class NLU(Protocol):
         """Release the model's worker thread or the HTTP client."""
 
 
-async def load_nlu(model_dir: Path | None = None, *, remote_url: str | None = None) -> NLU:
-    """Load the model for the current data and config, or connect to a Rasa server."""
+async def load_nlu(
+    model_dir: Path | None = None, *, remote_url: str | None = None, token: str | None = None
+) -> NLU:
+    """Connect to a Rasa server at `remote_url` with `token`; else, in the bot's environment
+    (no Rasa), start our NLU service as a child process (closing the NLU stops it); else load
+    the model for the current data and config (or `model_dir`) into this process."""
+    import importlib.util
+
     from nlu.parsing import connect_remote, load_local
     from nlu.training import model_file
 
     if remote_url:
-        return await connect_remote(remote_url)
+        return await connect_remote(remote_url, token)
+    if model_dir is None and importlib.util.find_spec("rasa") is None:
+        from nlu.service import embedded_nlu
+
+        return await embedded_nlu()
     path = model_file(model_dir)
     if not path.exists():
         raise NLUUnavailable(

@@ -1,17 +1,24 @@
-"""Command line: python -m nlu train | parse "tekst" | evaluate FILE.yml [--json] [--by-source]."""
+"""Command line: python -m nlu train | parse "tekst" | evaluate FILE.yml [--json] [--by-source]
+| serve [--host H] [--port P].
+
+Rasa lives in its own environment (.venv-nlu): from the bot's environment every command runs
+there, with the same arguments.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
 from nlu import NLU, NLUUnavailable, load_nlu
 from nlu.evaluation import LAYERS, evaluate
-from nlu.training import ensure_model
+from nlu.training import ensure_model, read_nlu_data
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -29,13 +36,22 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     for command in (parse, evaluate):
         command.add_argument("--remote", metavar="URL", help="use a Rasa server instead")
+        command.add_argument("--token", help="the server's auth token (default: $NLU_TOKEN)")
+    data = commands.add_parser("data", help="Rasa's reading of NLU files, as JSON")
+    data.add_argument("paths", nargs="+", type=Path)
+    serve = commands.add_parser("serve", help="serve POST /model/parse (token in $NLU_TOKEN)")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (loopback)")
+    serve.add_argument("--port", type=int, default=5005, help="0: any free port")
+    serve.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-async def _nlu(remote: str | None) -> NLU:
+async def _nlu(remote: str | None, token: str | None) -> NLU:
     """The remote NLU, or the local model (trained first when data or config changed)."""
     if remote:
-        return await load_nlu(remote_url=remote)
+        return await load_nlu(remote_url=remote, token=token or os.environ.get("NLU_TOKEN"))
+    if importlib.util.find_spec("rasa") is None:  # the bot's environment: our NLU service
+        return await load_nlu()
     _, trained = ensure_model()
     if trained:
         print("NLU-model getraind.", file=sys.stderr)
@@ -63,25 +79,55 @@ def _table(report: dict) -> str:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    if args.command == "data":
+        found = [dataclasses.asdict(item) for item in read_nlu_data(*args.paths)]
+        print(json.dumps(found, ensure_ascii=False))
+        return 0
     if args.command == "train":
         path, trained = ensure_model(force=args.force)
         print(f"{'getraind' if trained else 'al actueel'}: {path}")
         return 0
-    nlu = await _nlu(args.remote)
-    if args.command == "parse":
-        print(json.dumps(dataclasses.asdict(await nlu.parse(args.text)), ensure_ascii=False))
+    nlu = await _nlu(args.remote, args.token)
+    try:
+        if args.command == "parse":
+            print(json.dumps(dataclasses.asdict(await nlu.parse(args.text)), ensure_ascii=False))
+            return 0
+        if not args.file.exists():
+            print(f"Bestand niet gevonden / file not found: {args.file}", file=sys.stderr)
+            return 2
+        report = await evaluate(nlu, args.file, sources=args.by_source)
+        print(json.dumps(report, ensure_ascii=False) if args.json else _table(report))
         return 0
-    if not args.file.exists():
-        print(f"Bestand niet gevonden / file not found: {args.file}", file=sys.stderr)
+    finally:
+        await nlu.aclose()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from nlu.server import serve
+
+    token = os.environ.get("NLU_TOKEN")
+    if not token:
+        print("NLU_TOKEN ontbreekt / is not set: the service needs a token.", file=sys.stderr)
         return 2
-    report = await evaluate(nlu, args.file, sources=args.by_source)
-    print(json.dumps(report, ensure_ascii=False) if args.json else _table(report))
+    path, _ = ensure_model()
+    serve(path, args.host, args.port, token, with_stdin=args.exit_with_stdin)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a model or server that cannot be used ends with one clear line."""
     args = _arguments(argv)
+    if args.command == "serve" and importlib.util.find_spec("rasa") is None:
+        from nlu.service import nlu_python
+
+        try:
+            python = str(nlu_python())
+        except NLUUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        os.execv(python, [python, "-m", "nlu", *(sys.argv[1:] if argv is None else argv)])
+    if args.command == "serve":
+        return _serve(args)
     try:
         return asyncio.run(_run(args))
     except NLUUnavailable as exc:

@@ -16,15 +16,16 @@ LAYERS = ("safety_net", "classifier", "dialogue", "none")
 
 def load_examples(path: Path) -> list[tuple[str, str, frozenset[tuple[str, str]]]]:
     """(text, intent, {(entity, value)}) for every example in a Rasa NLU file or folder."""
-    from nlu.training import load_training_data
+    from nlu.training import read_nlu_data
 
+    (data,) = read_nlu_data(path)
     return [
         (
-            message.get("text"),
-            message.get("intent"),
+            message["text"],
+            message["intent"],
             frozenset((e["entity"], str(e["value"])) for e in message.get("entities") or []),
         )
-        for message in load_training_data(path).intent_examples
+        for message in data.intent_examples
     ]
 
 
@@ -33,26 +34,31 @@ def decision(parse: Parse) -> str:
     return "out_of_scope" if parse.fallback else parse.intent
 
 
-def score(expected: list[str], predicted: list[str]) -> dict:
-    """Accuracy, macro-F1 and per-intent precision/recall/F1/support."""
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
 
+
+def score(expected: list[str], predicted: list[str]) -> dict:
+    """Accuracy, macro-F1 and per-intent precision/recall/F1/support (0 where undefined)."""
     labels = sorted(set(expected) | set(predicted))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        expected, predicted, labels=labels, zero_division=0
-    )
+    pairs = Counter(zip(expected, predicted, strict=True))
+    wanted, given = Counter(expected), Counter(predicted)
+    per_intent = {}
+    for label in labels:
+        hits = pairs[(label, label)]
+        precision, recall = _ratio(hits, given[label]), _ratio(hits, wanted[label])
+        f1 = _ratio(2 * hits, given[label] + wanted[label])
+        per_intent[label] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": wanted[label],
+        }
+    f1s = [_ratio(2 * pairs[(x, x)], given[x] + wanted[x]) for x in labels]
     return {
-        "accuracy": round(float(accuracy_score(expected, predicted)), 4),
-        "macro_f1": round(float(f1.mean()), 4) if labels else 0.0,
-        "per_intent": {
-            label: {
-                "precision": round(float(p), 4),
-                "recall": round(float(r), 4),
-                "f1": round(float(f), 4),
-                "support": int(s),
-            }
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
-        },
+        "accuracy": round(_ratio(sum(pairs[(x, x)] for x in labels), len(expected)), 4),
+        "macro_f1": round(sum(f1s) / len(f1s), 4) if labels else 0.0,
+        "per_intent": per_intent,
     }
 
 

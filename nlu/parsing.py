@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +15,7 @@ import httpx
 from nlu import FALLBACK_THRESHOLD, INTENTS, Entity, NLUUnavailable, Parse
 from nlu.safety import is_emergency
 
+log = logging.getLogger("weerbaar.nlu")
 RasaResult = dict[str, Any]
 Classify = Callable[[str], Awaitable[RasaResult]]
 REMOTE_TIMEOUT = 5.0
@@ -66,6 +69,14 @@ def to_parse(text: str, result: RasaResult | None, threshold: float = FALLBACK_T
     return Parse(text, intent, confidence, ranking, entities, "classifier", confidence < threshold)
 
 
+def unclassified(text: str) -> Parse:
+    """The Parse of a message the classifier could not see: danger is still recognised."""
+    parse = to_parse(text, None)
+    if parse.intent == "emergency":
+        return parse
+    return dataclasses.replace(parse, source="unavailable")
+
+
 class RasaNLU:
     """NLU on top of `classify`, a coroutine that returns Rasa's answer for escaped text."""
 
@@ -76,8 +87,12 @@ class RasaNLU:
         close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.classify = classify
-        self._close = close
+        self._closers = [close] if close is not None else []
         self.threshold = threshold
+
+    def add_close(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Also run `close` when this NLU is closed (after what was there)."""
+        self._closers.append(close)
 
     async def parse(self, text: str) -> Parse:
         """Parse one message; raises NLUUnavailable when Rasa cannot answer (unless in danger)."""
@@ -94,9 +109,9 @@ class RasaNLU:
         return to_parse(text, result, self.threshold)
 
     async def aclose(self) -> None:
-        """Release the HTTP client or worker thread."""
-        if self._close is not None:
-            await self._close()
+        """Release the HTTP client or worker thread (and stop a service of our own)."""
+        for close in self._closers:
+            await close()
 
 
 def in_executor(blocking: Callable[[str], RasaResult], executor: ThreadPoolExecutor) -> Classify:
@@ -147,11 +162,23 @@ async def load_local(path: Path, threshold: float = FALLBACK_THRESHOLD) -> RasaN
     return RasaNLU(in_executor(blocking, executor), threshold, close)
 
 
-async def connect_remote(url: str, threshold: float = FALLBACK_THRESHOLD) -> RasaNLU:
-    """Use a Rasa server (`rasa run --enable-api`) through POST /model/parse."""
-    client = httpx.AsyncClient(base_url=url.rstrip("/"), timeout=REMOTE_TIMEOUT)
+async def connect_remote(
+    url: str, token: str | None = None, threshold: float = FALLBACK_THRESHOLD
+) -> RasaNLU:
+    """Use a Rasa server (`rasa run --enable-api`, or `python -m nlu serve`): POST /model/parse.
 
-    async def classify(text: str) -> RasaResult:
+    The token goes as `?token=`, as Rasa's `--auth-token` wants it. Each request opens a new
+    connection when the last one broke, so a server that comes back is used again by itself;
+    the log says once that it is away and once that it is back.
+    """
+    client = httpx.AsyncClient(
+        base_url=url.rstrip("/"),
+        timeout=REMOTE_TIMEOUT,
+        params={"token": token} if token else None,
+    )
+    away: list[str] = []  # the problem while the server is away (logged once), else empty
+
+    async def ask(text: str) -> RasaResult:
         try:
             response = await client.post("/model/parse", json={"text": text})
             response.raise_for_status()
@@ -167,8 +194,21 @@ async def connect_remote(url: str, threshold: float = FALLBACK_THRESHOLD) -> Ras
             )
         return result
 
+    async def classify(text: str) -> RasaResult:
+        try:
+            result = await ask(text)
+        except NLUUnavailable as problem:
+            if not away:
+                away.append(str(problem))
+                log.warning("NLU unavailable, answering without classification: %s", problem)
+            raise
+        if away:
+            away.clear()
+            log.info("NLU available again: %s", url)
+        return result
+
     try:
-        await classify("hallo")
+        await ask("hallo")
     except NLUUnavailable:
         await client.aclose()
         raise

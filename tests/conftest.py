@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,8 @@ import pytest
 
 from bot.base.clock import FixedClock
 from bot.store import Store, open_store
+from nlu import NLU, load_nlu
+from nlu.service import NLUService, start_service
 from tests.postgres import PostgresMissing, PostgresServer
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -52,6 +55,24 @@ def postgres() -> Iterator[PostgresServer]:
     server.start()
     yield server
     server.destroy()
+
+
+@pytest.fixture(scope="session")
+def nlu_service() -> Iterator[NLUService]:
+    """The real NLU service with the trained model, started once for the whole session."""
+    loop = asyncio.new_event_loop()
+    service = loop.run_until_complete(start_service())
+    yield service
+    loop.run_until_complete(service.stop())
+    loop.close()
+
+
+@pytest.fixture
+async def nlu_model(nlu_service: NLUService) -> AsyncIterator[NLU]:
+    """The real NLU, over HTTP to the session's service (a client per test's event loop)."""
+    nlu = await load_nlu(remote_url=nlu_service.url, token=nlu_service.token)
+    yield nlu
+    await nlu.aclose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -97,6 +97,7 @@ class Settings:
     reescalate_normal_minutes: int = 60
     port: int = 8080
     nlu_url: str | None = None
+    nlu_token: str | None = None
     support_response_minutes: int = 15
     draft_ttl_hours: int = 24
     checkin_days: tuple[int, ...] = (1, 7)
@@ -135,8 +136,13 @@ class Settings:
         for name in ("TELEGRAM_API_BASE_URL", "TELEGRAM_WEBHOOK_URL", "SLACK_API_BASE_URL"):
             if value := get(name):
                 values[name.lower()] = _http_url(name, value)
+        if base := values.get("telegram_api_base_url"):
+            # python-telegram-bot's own form ends in /bot; we keep the server root.
+            values["telegram_api_base_url"] = str(base).removesuffix("/bot")
         if url := get("NLU_URL"):
             values["nlu_url"] = _http_url("NLU_URL", url)
+        if token := get("NLU_TOKEN"):
+            values["nlu_token"] = token
         if secret := get("TELEGRAM_WEBHOOK_SECRET"):
             values["telegram_webhook_secret"] = _token(
                 "TELEGRAM_WEBHOOK_SECRET",
@@ -202,6 +208,7 @@ class Settings:
             self.slack_bot_token,
             self.slack_app_token,
             self.slack_signing_secret,
+            self.nlu_token,
             urlparse(self.database_url).password,
             *self.encryption_keys,
         )

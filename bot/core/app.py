@@ -26,4 +26,5 @@ class App:
     dialogue: Dialogue
 
     async def close(self) -> None:
+        await self.nlu.aclose()
         await self.store.close()

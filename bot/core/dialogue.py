@@ -22,7 +22,8 @@ from flows import catalog
 from flows.engine import DialogueState, Engine
 from flows.validators import Valid, interpret, normalise
 from knowledge import Knowledge
-from nlu import NLU
+from nlu import NLU, NLUUnavailable
+from nlu.parsing import unclassified
 from nlu.safety import needs_112_line
 
 log = logging.getLogger("weerbaar.dialogue")
@@ -150,7 +151,10 @@ class Dialogue:
         parse = None
         try:
             if text and message.button is None and not text.startswith("/"):
-                parse = await self.nlu.parse(text)
+                try:
+                    parse = await self.nlu.parse(text)
+                except NLUUnavailable:  # the NLU says so in the log, once
+                    parse = unclassified(text)
             async with self.store.turn(message.user) as turn:
                 if message.delivery and not await self.store.first_delivery(
                     turn.session, message.delivery
@@ -518,6 +522,11 @@ class Dialogue:
     async def _fallback(self, ctx: TurnContext) -> None:
         """Do not guess: offer the likely options and 'something else'."""
         assert ctx.parse is not None
+        if ctx.parse.source == "unavailable":  # not understood now: the menu, with a short note
+            ctx.say(
+                self.text("nlu_unavailable"), (*await self._add_offer(ctx), *self._menu_buttons())
+            )
+            return
         labels = dict(MENU)
         likely = [i for i, _ in ctx.parse.ranking if i in labels][:3] or [i for i, _ in MENU[:3]]
         buttons = list(await self._add_offer(ctx))

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from bot.base.clock import Clock
 from bot.base.redaction import safe_trace
 from bot.base.settings import Settings
-from bot.store import Store
+from bot.store import Store, rowcount
 
 log = logging.getLogger("weerbaar.scheduler")
 
@@ -337,7 +337,7 @@ async def cancel_case_jobs(session: AsyncSession, *refs: str) -> int:
             text(f"DELETE FROM {JOBS_TABLE} WHERE id LIKE :single OR id LIKE :numbered"),
             {"single": f"%:{ref}", "numbered": f"%:{ref}:%"},
         )
-        removed += int(result.rowcount or 0)
+        removed += rowcount(result)
     return removed
 
 

@@ -9,13 +9,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, event, exc, func, select
+from sqlalchemy import CursorResult, Result, delete, event, exc, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool, StaticPool
 
 from bot.base.clock import AMSTERDAM, Clock, SystemClock
@@ -138,6 +143,11 @@ def _run_migrations(sync_connection: Any) -> None:
     command.upgrade(config, "head")
 
 
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed."""
+    return cast("CursorResult[Any]", result).rowcount or 0
+
+
 class Store:
     """Async access to the case store over SQLite or PostgreSQL."""
 
@@ -149,19 +159,12 @@ class Store:
         # This store's own session class: a listener on it (the Slack desk's wake-up on commit)
         # sees this store's sessions only, never another store's in the same process.
         self.session_class: type[Session] = type("StoreSession", (Session,), {})
-        self._sessions = sessionmaker(
-            self.engine,
-            class_=AsyncSession,
-            sync_session_class=self.session_class,
-            expire_on_commit=False,
-            future=True,
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=self.session_class
         )
         self._shared_connection = isinstance(self.engine.pool, StaticPool)
-        self._readers = sessionmaker(
-            self.engine.execution_options(**{READING: True}),
-            class_=AsyncSession,
-            expire_on_commit=False,
-            future=True,
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{READING: True}), expire_on_commit=False
         )
         # SQLite has one writer at a time: queue this process's writers here instead of
         # letting them spin on the file lock (other processes still wait on busy_timeout).
@@ -439,7 +442,7 @@ class Store:
             .values(key=key, handled_at=self.clock.now())
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     async def touch(self, session: AsyncSession, conversation: Conversation, state: dict) -> None:
         """Save a conversation's new state."""

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.base.messages import ToTeam
-from bot.store import DeadLetter, Store
+from bot.store import DeadLetter, Store, rowcount
 
 WAITING, RETRY, REPLAYING, HANDLED = "waiting", "retry", "replaying", "handled"
 
@@ -102,7 +102,7 @@ async def request_retry(store: Store, number: int | None) -> int:
                 synchronize_session=False
             )
         )
-        return int(result.rowcount)
+        return rowcount(result)
 
 
 async def claim_retries(store: Store, channel: str, limit: int = 20) -> list[tuple[int, Any]]:
@@ -122,7 +122,7 @@ async def claim_retries(store: Store, channel: str, limit: int = 20) -> list[tup
                 .values(status=REPLAYING, updated_at=store.clock.now())
                 .execution_options(synchronize_session=False)
             )
-            if taken.rowcount:
+            if rowcount(taken):
                 letter = await session.get(DeadLetter, number)
                 assert letter is not None
                 claimed.append((number, letter.update))
@@ -138,4 +138,4 @@ async def mark_handled(store: Store, key: str) -> bool:
             .values(status=HANDLED, update=None, updated_at=store.clock.now())
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -21,6 +21,9 @@ from sqlalchemy.orm import declarative_base, relationship
 from bot.base.crypto import SealedBytes, SealedJSON, SealedText
 
 Base: Any = declarative_base()
+# Classic Column() declarations: to the type checker the mapped attributes are Any, as they were
+# under SQLAlchemy 1.4 (SQLAlchemy 2.0 would type them Column[...], not the values they hold).
+Column: Any = sqlalchemy.Column
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,16 +1,19 @@
-"""Shared fixtures: one trained and loaded NLU model per test session."""
+"""Shared fixtures: the trained model; the real NLU comes from the session's service."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from nlu import load_nlu
-from nlu.parsing import RasaNLU
-from nlu.training import ensure_model
+from nlu import NLU
+from nlu.training import DATA_DIR, ensure_model, read_nlu_data
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nlu_files() -> None:
+    """Rasa reads the training data and every held-out file once (in the NLU environment)."""
+    read_nlu_data(DATA_DIR, *Path(__file__).parent.glob("*.yml"))
 
 
 @pytest.fixture(scope="session")
@@ -26,12 +29,7 @@ def trained_model() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def nlu(trained_model: Path) -> Iterator[RasaNLU]:
-    """The in-process NLU, loaded once; its parse works from any test's event loop."""
-    loop = asyncio.new_event_loop()
-    loaded = loop.run_until_complete(load_nlu())
-    assert isinstance(loaded, RasaNLU)
-    yield loaded
-    loop.run_until_complete(loaded.aclose())
-    loop.close()
+@pytest.fixture
+def nlu(nlu_model: NLU) -> NLU:
+    """The real NLU: the session's service with the trained model."""
+    return nlu_model

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from nlu import Parse
+from nlu.evaluation import load_examples
 from nlu.safety import (
     PAST_ENDINGS,
     find_danger,
@@ -16,7 +17,7 @@ from nlu.safety import (
     needs_112_line,
     normalise,
 )
-from nlu.training import DATA_DIR, load_training_data
+from nlu.training import DATA_DIR
 
 DANGER_NOW = [
     "er staat iemand met een mes voor mijn deur",
@@ -122,7 +123,7 @@ def test_danger_names_the_rule_and_phrase():
 
 
 def _examples(path: Path) -> list[tuple[str, str]]:
-    return [(m.get("text"), m.get("intent")) for m in load_training_data(path).intent_examples]
+    return [(text, intent) for text, intent, _ in load_examples(path)]
 
 
 @pytest.mark.parametrize(
@@ -249,7 +250,7 @@ def test_a_word_people_really_type_is_not_a_typo_of_a_danger_word():
 
 # --- the 112 line on every reply to an incident that may be going on -------------------------
 
-NOW = datetime(2026, 3, 10, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

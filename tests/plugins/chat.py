@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-
 import pytest
 
 from bot.app import FEATURES
@@ -14,13 +11,7 @@ from bot.base.settings import Settings
 from bot.core.dialogue import Dialogue
 from bot.store import Store
 from knowledge import Knowledge
-from nlu import NLU, load_nlu
-
-
-@pytest.fixture(scope="session")
-def nlu_model() -> Iterator[NLU]:
-    """The trained model, loaded once for the whole session."""
-    yield asyncio.run(load_nlu())
+from nlu import NLU
 
 
 @pytest.fixture(scope="session")

@@ -118,7 +118,8 @@ class Team:
             "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
                 timestamp=stamp, body=body
-            ),
+            )
+            or "",
         }
         async with self.http.post(self.url, data=body.encode(), headers=headers) as response:
             self.status, self.body = response.status, await response.text()

@@ -227,7 +227,7 @@ async def test_nul_characters_are_dropped_on_sqlite_and_postgresql(
         )
 
 
-async def test_an_nlu_outage_gets_the_kind_error_answer_not_a_crash(
+async def test_an_nlu_outage_gets_the_menu_with_a_note_not_a_crash(
     store: Store, knowledge: Any
 ) -> None:
     class Unavailable:
@@ -236,6 +236,11 @@ async def test_an_nlu_outage_gets_the_kind_error_answer_not_a_crash(
 
     dialogue = Dialogue(store, Unavailable(), Settings(), knowledge, features=FEATURES)  # type: ignore[arg-type]
     replies = await dialogue.handle(Incoming("local:nlu", "hallo"))
-    assert [r.text for r in replies] == [dialogue.text("error")]
+    assert [r.text for r in replies] == [dialogue.text("nlu_unavailable")]
+    assert "Incident melden" in [b.label for b in replies[0].buttons]
+    danger = await dialogue.handle(
+        Incoming("local:nlu", "Er staat een man met een mes voor mijn deur")
+    )
+    assert "112" in danger[0].text.splitlines()[0]
     help_replies = await dialogue.handle(Incoming("local:nlu", "/help"))  # commands need no NLU
     check_replies(dialogue, help_replies)

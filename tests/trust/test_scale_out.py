@@ -182,7 +182,7 @@ async def test_two_webhook_workers_keep_order_handle_once_and_hand_over_the_sche
             .where(OutboxMessage.destination == "user")
             .group_by(OutboxMessage.reporter_id)
         )
-        replies_written = dict(written.all())
+        replies_written = {reporter: count for reporter, count in written.all()}
     await store.close()
     by_reporter = {c.reporter.user_key: c for c in cases}
     assert len(cases) == len(by_reporter) == PEOPLE  # one report each: none lost, none twice

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.features.insights.stats import Report
 from flows import catalog, text
@@ -50,8 +52,9 @@ def category_chart(report: Report) -> bytes:
         )
     axes.set_title(text(None, "stats_chart_title", first=months[0], last=months[-1]))
     axes.tick_params(axis="x", labelrotation=60, labelsize=8)
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    axes.legend(fontsize=8, loc="upper left", frameon=False)
+    cast(MaxNLocator, axes.yaxis.get_major_locator()).set_params(integer=True)
+    if axes.get_legend_handles_labels()[0]:  # no bars, no legend
+        axes.legend(fontsize=8, loc="upper left", frameon=False)
     figure.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.16)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI)

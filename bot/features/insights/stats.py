@@ -495,7 +495,7 @@ def _per_case(store: Store, weeks: Sequence[tuple[str, datetime, datetime]]) -> 
 
 def _nearest_rank(ranked: Any, name: str, percent: int) -> Any:
     """The value at rank ceil(percent/100 * n) of a week's non-empty values."""
-    position = (percent * ranked.c[f"{name}_n"] + 99) / 100
+    position = (percent * ranked.c[f"{name}_n"] + 99) // 100  # SQL integer division
     return func.max(case((ranked.c[f"{name}_rank"] == position, ranked.c[name])))
 
 

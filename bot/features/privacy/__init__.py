@@ -37,6 +37,7 @@ from bot.store import (
     OutboxMessage,
     Reporter,
     Store,
+    rowcount,
 )
 from bot.store.models import Checkin
 from flows import catalog, text
@@ -254,7 +255,7 @@ async def erase_reporter(ctx: TurnContext) -> tuple[int, int]:
         files += await _erase_case(store, session, case, anonymous, deleted=True)
     await cancel_case_jobs(session, *[c.ref for c in cases])
     drafts = await session.execute(delete(Evidence).where(Evidence.reporter_id == reporter.id))
-    files += drafts.rowcount or 0
+    files += rowcount(drafts)
     await _drop_messages(store, session, OutboxMessage.reporter_id == reporter.id)
     await session.execute(
         update(Invite).where(Invite.reporter_id == reporter.id).values(reporter_id=None)
@@ -302,11 +303,11 @@ async def purge(store: Store, settings: Settings) -> dict[str, int]:
         stale = await session.execute(
             delete(Evidence).where(Evidence.case_id.is_(None), Evidence.received_at < idle_before)
         )
-        counts["files"] += stale.rowcount or 0
+        counts["files"] += rowcount(stale)
         delivered = await session.execute(
             delete(OutboxMessage).where(OutboxMessage.delivered_at < now - DELIVERED_KEEP)
         )
-        counts["messages"] = delivered.rowcount or 0
+        counts["messages"] = rowcount(delivered)
         # Telegram gives up redelivering an update within a day; older keys guard nothing.
         await session.execute(delete(Delivery).where(Delivery.handled_at < now - DELIVERED_KEEP))
     log.info("retention purge: %s", counts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, literal, select
+from sqlalchemy import ColumnElement, and_, exists, literal, select
 
 from bot.base.settings import Settings
 from bot.store import Case, CaseEvent, Delivery, Store
@@ -56,7 +56,7 @@ async def card_posted(store: Store, session: AsyncSession, case: Case, settings:
     await _tell(store, session, case, ALERTED, text)
 
 
-def _not_told(key: str) -> object:
+def _not_told(key: str) -> ColumnElement[bool]:
     return ~exists().where(Delivery.key == literal(key) + Case.ref)
 
 

@@ -4,15 +4,61 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.channels.local import BadInput, read_line
+from nlu.service import NLUService, children
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(autouse=True)
+def session_nlu(nlu_service: NLUService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chats use the session's NLU service (NLU_URL) instead of starting one each."""
+    monkeypatch.setenv("NLU_URL", nlu_service.url)
+    monkeypatch.setenv("NLU_TOKEN", nlu_service.token)
+
+
+@pytest.mark.slow
+def test_without_nlu_url_the_chat_starts_its_own_service_and_takes_it_along_on_sigterm(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NLU_URL")
+    monkeypatch.delenv("NLU_TOKEN")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(b'{"text": "Hoe doe ik aangifte bij de politie?"}\n')
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            assert "aangifte" in answer["text"].lower()
+            (service,) = children(process.pid)
+            assert b"nlu" in Path(f"/proc/{service}/cmdline").read_bytes()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        finally:
+            process.kill()
+    deadline = time.monotonic() + 30
+    while (
+        Path(f"/proc/{service}").exists()
+        and b"nlu" in Path(f"/proc/{service}/cmdline").read_bytes()
+    ):
+        assert time.monotonic() < deadline, "the NLU service outlived the chat"
+        time.sleep(0.1)
 
 
 def _chat(tmp_path: Path, stdin: bytes, *args: str) -> list[dict]:
