@@ -15,7 +15,8 @@ from bot.base.settings import Settings
 from bot.core.dialogue import Dialogue
 from bot.store import open_store
 from knowledge import Knowledge
-from nlu import NLU, load_nlu
+from nlu import NLU
+from nlu.service import load_nlu
 
 TURNS = 1000
 # One complete report, as a reporter types and taps it (button payloads as offered).

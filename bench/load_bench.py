@@ -45,7 +45,8 @@ from bot.core.dialogue import Dialogue
 from bot.jobs.scheduler import Scheduler
 from bot.store import Case, OutboxMessage, Reporter, Store, open_store
 from knowledge import Knowledge
-from nlu import NLU, NLUUnavailable, load_nlu
+from nlu import NLU, NLUUnavailable
+from nlu.service import load_nlu
 from tests.fakes.slack_api import BOT_TOKEN, CHANNEL, SIGNING_SECRET, FakeSlack
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 

@@ -264,7 +264,7 @@ def _child_serve(model: Path, threshold: float) -> dict:
 
 def _child(mode: str, *args: str) -> dict:
     """Run one measurement in a fresh Python process and return its JSON answer."""
-    from nlu.service import nlu_python
+    from nlu.training import nlu_python
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
     done = subprocess.run(  # in the Rasa environment

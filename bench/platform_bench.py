@@ -122,7 +122,7 @@ def turns() -> dict[str, object]:
 
     found: dict[str, object] = {}
     if importlib.util.find_spec("rasa") is not None:
-        from nlu import load_nlu
+        from nlu.service import load_nlu
 
         found["in_process"] = asyncio.run(measure_turns(load_nlu))
     if importlib.util.find_spec("nlu.service") is not None:
@@ -187,8 +187,7 @@ def _server(command: list[str], port: int, token: str) -> dict[str, object]:
 
 def servers() -> dict[str, object]:
     """`rasa run --enable-api` against `python -m nlu serve`, same model, same machine."""
-    from nlu.service import nlu_python
-    from nlu.training import model_file
+    from nlu.training import model_file, nlu_python
 
     python = str(nlu_python())
     token = "bench-token"

@@ -80,7 +80,7 @@ async def _measure(root: Path) -> dict[str, Any]:
     from bot.store import Conversation, open_store
     from flows.engine import DialogueState
     from knowledge import Knowledge
-    from nlu import load_nlu
+    from nlu.service import load_nlu
 
     stories = _read(root)
     nlu = await load_nlu()

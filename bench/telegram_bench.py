@@ -33,7 +33,8 @@ from bot.core.dialogue import Dialogue
 from bot.store import Store, open_store
 from bot.store.outbox import deliver_due
 from knowledge import Knowledge
-from nlu import NLU, NLUUnavailable, load_nlu
+from nlu import NLU, NLUUnavailable
+from nlu.service import load_nlu
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
 PEOPLE = 200

@@ -56,7 +56,7 @@ def _dialogue(loop: asyncio.AbstractEventLoop, folder: Path) -> dict[str, Any]:
     from bot.core.dialogue import Dialogue
     from bot.store import open_store
     from knowledge import Knowledge
-    from nlu import load_nlu
+    from nlu.service import load_nlu
     from tests.trust import strategies
     from tests.trust.reporters import Persona, seen
 

@@ -17,7 +17,8 @@ from bot.features.support import escalation
 from bot.store import open_store
 from flows import FlowError, catalog
 from knowledge import Knowledge, KnowledgeError
-from nlu import NLU, NLUUnavailable, load_nlu
+from nlu import NLU, NLUUnavailable
+from nlu.service import load_nlu
 
 # Every feature's registrations: the flows' actions, buttons by kind, jobs by name, the hooks.
 FEATURES = Features.of(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 INTENTS = (
@@ -119,29 +118,3 @@ class NLU(Protocol):
 
     async def aclose(self) -> None:
         """Release the model's worker thread or the HTTP client."""
-
-
-async def load_nlu(
-    model_dir: Path | None = None, *, remote_url: str | None = None, token: str | None = None
-) -> NLU:
-    """Connect to a Rasa server at `remote_url` with `token`; else, in the bot's environment
-    (no Rasa), start our NLU service as a child process (closing the NLU stops it); else load
-    the model for the current data and config (or `model_dir`) into this process."""
-    import importlib.util
-
-    from nlu.parsing import connect_remote, load_local
-    from nlu.training import model_file
-
-    if remote_url:
-        return await connect_remote(remote_url, token)
-    if model_dir is None and importlib.util.find_spec("rasa") is None:
-        from nlu.service import embedded_nlu
-
-        return await embedded_nlu()
-    path = model_file(model_dir)
-    if not path.exists():
-        raise NLUUnavailable(
-            f"Geen NLU-model voor de huidige data en config.yml ({path}); draai `python -m nlu "
-            f"train`. / No NLU model for the current data and config.yml; run `python -m nlu train`."
-        )
-    return await load_local(path)

@@ -16,9 +16,10 @@ import os
 import sys
 from pathlib import Path
 
-from nlu import NLU, NLUUnavailable, load_nlu
+from nlu import NLU, NLUUnavailable
 from nlu.evaluation import LAYERS, evaluate
-from nlu.training import ensure_model, read_nlu_data
+from nlu.service import load_nlu
+from nlu.training import ensure_model, nlu_python, read_nlu_data
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -103,7 +104,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from nlu.server import serve
+    from nlu.server import serve  # aiohttp's server, only when serving
 
     token = os.environ.get("NLU_TOKEN")
     if not token:
@@ -118,8 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; a model or server that cannot be used ends with one clear line."""
     args = _arguments(argv)
     if args.command == "serve" and importlib.util.find_spec("rasa") is None:
-        from nlu.service import nlu_python
-
         try:
             python = str(nlu_python())
         except NLUUnavailable as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nlu import NLU, Parse
 from nlu.safety import needs_112_line
+from nlu.training import read_nlu_data
 
 # Who puts "bel 112" first in the bot's reply: the safety net or the classifier (the emergency
 # answer), the dialogue (the 112 line before another answer), or nobody.
@@ -16,8 +17,6 @@ LAYERS = ("safety_net", "classifier", "dialogue", "none")
 
 def load_examples(path: Path) -> list[tuple[str, str, frozenset[tuple[str, str]]]]:
     """(text, intent, {(entity, value)}) for every example in a Rasa NLU file or folder."""
-    from nlu.training import read_nlu_data
-
     (data,) = read_nlu_data(path)
     return [
         (

@@ -14,6 +14,7 @@ import httpx
 
 from nlu import FALLBACK_THRESHOLD, INTENTS, Entity, NLUUnavailable, Parse
 from nlu.safety import is_emergency
+from nlu.training import quiet_rasa
 
 log = logging.getLogger("weerbaar.nlu")
 RasaResult = dict[str, Any]
@@ -125,8 +126,6 @@ def in_executor(blocking: Callable[[str], RasaResult], executor: ThreadPoolExecu
 
 def _load_agent(path: Path) -> tuple[Any, asyncio.AbstractEventLoop]:
     """Load a Rasa model archive (slow: imports TensorFlow the first time) and a worker loop."""
-    from nlu.training import quiet_rasa
-
     quiet_rasa()
     from rasa.core.agent import Agent
 

@@ -15,15 +15,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
+from nlu import Parse
 from nlu.dates import clearly_past
 from nlu.training import DATA_DIR
-
-if TYPE_CHECKING:
-    from nlu import Parse
 
 WORDS_FILE = Path(__file__).with_name("safety_words.yml")
 # Words ending like a Dutch past tense ("bonkte", "gooiden") are never matched with a typo:

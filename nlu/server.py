@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from nlu.parsing import _load_agent
+
 log = logging.getLogger("weerbaar.nlu.server")
 MAX_BODY = 64 * 1024
 # Parsed once before the server says it is ready: the first real message is then as fast as
@@ -30,8 +32,6 @@ class Model:
     """A loaded Rasa agent; parse_message runs on its own loop, one message at a time."""
 
     def __init__(self, path: Path) -> None:
-        from nlu.parsing import _load_agent
-
         self.agent, self.loop = _load_agent(path)
         self.lock = threading.Lock()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -16,30 +17,15 @@ import secrets
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from nlu import FALLBACK_THRESHOLD, NLUUnavailable
-from nlu.training import ROOT
-
-if TYPE_CHECKING:
-    from nlu.parsing import RasaNLU
+from nlu import FALLBACK_THRESHOLD, NLU, NLUUnavailable
+from nlu.parsing import RasaNLU, connect_remote, load_local
+from nlu.training import ROOT, model_file, nlu_python
 
 log = logging.getLogger("weerbaar.nlu")
-PYTHON_ENV = "NLU_PYTHON"
 READY_SECONDS = 180.0
 STOP_SECONDS = 10.0
 RESTART_SECONDS = (1.0, 5.0, 30.0)  # waits before the first, second and later restarts
-
-
-def nlu_python() -> Path:
-    """The Rasa environment's Python: $NLU_PYTHON, else .venv-nlu/bin/python."""
-    path = Path(os.environ.get(PYTHON_ENV) or ROOT / ".venv-nlu" / "bin" / "python")
-    if not path.exists():
-        raise NLUUnavailable(
-            f"De NLU-omgeving ontbreekt ({path}); draai `make run` of `make test`. / "
-            "The NLU environment is missing; run `make run` or `make test`."
-        )
-    return path
 
 
 def children(pid: int) -> set[int]:
@@ -157,8 +143,6 @@ async def start_service(port: int = 0, token: str | None = None) -> NLUService:
 
 async def embedded_nlu(threshold: float = FALLBACK_THRESHOLD) -> RasaNLU:
     """Start the NLU service as a child and connect to it; closing the NLU stops the child."""
-    from nlu.parsing import connect_remote
-
     service = await start_service()
     try:
         nlu = await connect_remote(service.url, service.token, threshold)
@@ -168,3 +152,22 @@ async def embedded_nlu(threshold: float = FALLBACK_THRESHOLD) -> RasaNLU:
     service.supervise()
     nlu.add_close(service.stop)
     return nlu
+
+
+async def load_nlu(
+    model_dir: Path | None = None, *, remote_url: str | None = None, token: str | None = None
+) -> NLU:
+    """Connect to a Rasa server at `remote_url` with `token`; else, in the bot's environment
+    (no Rasa), start our NLU service as a child process (closing the NLU stops it); else load
+    the model for the current data and config (or `model_dir`) into this process."""
+    if remote_url:
+        return await connect_remote(remote_url, token)
+    if model_dir is None and importlib.util.find_spec("rasa") is None:
+        return await embedded_nlu()
+    path = model_file(model_dir)
+    if not path.exists():
+        raise NLUUnavailable(
+            f"Geen NLU-model voor de huidige data en config.yml ({path}); draai `python -m nlu "
+            f"train`. / No NLU model for the current data and config.yml; run `python -m nlu train`."
+        )
+    return await load_local(path)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlu import NLUUnavailable
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "nlu" / "data"
 CONFIG = ROOT / "config.yml"
@@ -69,6 +71,20 @@ def model_hash(config: Path = CONFIG, data_dir: Path = DATA_DIR) -> str:
 def model_file(model_dir: Path | None = None) -> Path:
     """Where the model for the current data and config lives (it may not exist yet)."""
     return models_dir(model_dir) / f"nlu-{model_hash()[:16]}.tar.gz"
+
+
+PYTHON_ENV = "NLU_PYTHON"  # where the Rasa environment's Python is, if not in .venv-nlu
+
+
+def nlu_python() -> Path:
+    """The Rasa environment's Python: $NLU_PYTHON, else .venv-nlu/bin/python."""
+    path = Path(os.environ.get(PYTHON_ENV) or ROOT / ".venv-nlu" / "bin" / "python")
+    if not path.exists():
+        raise NLUUnavailable(
+            f"De NLU-omgeving ontbreekt ({path}); draai `make run` of `make test`. / "
+            "The NLU environment is missing; run `make run` or `make test`."
+        )
+    return path
 
 
 @functools.cache
@@ -153,8 +169,6 @@ def read_nlu_data(*paths: Path) -> list[NLUData]:
     installed, else in the NLU environment (one process for all paths not read before)."""
     if importlib.util.find_spec("rasa") is not None:
         return [_read(path) for path in paths]
-    from nlu.service import nlu_python
-
     keys = [(Path(path).resolve(), _changed(Path(path))) for path in paths]
     missing = list(dict.fromkeys(key for key in keys if key not in _read_before))
     if missing:
@@ -204,8 +218,6 @@ def ensure_model(model_dir: Path | None = None, *, force: bool = False) -> tuple
     if target.exists() and not force:
         return target, False
     if importlib.util.find_spec("rasa") is None:  # the bot's environment: train in the NLU one
-        from nlu.service import nlu_python
-
         command = [str(nlu_python()), "-m", "nlu", "train", *(["--force"] if force else [])]
         env = {**os.environ, MODEL_DIR_ENV: str(target.parent)}
         done = subprocess.run(command, capture_output=True, cwd=ROOT, env=env, check=False)

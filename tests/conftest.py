@@ -13,8 +13,8 @@ import pytest
 
 from bot.base.clock import FixedClock
 from bot.store import Store, open_store
-from nlu import NLU, load_nlu
-from nlu.service import NLUService, start_service
+from nlu import NLU
+from nlu.service import NLUService, load_nlu, start_service
 from tests.postgres import PostgresMissing, PostgresServer
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -9,9 +9,10 @@ import signal
 
 import pytest
 
+from bot.app import FEATURES
 from bot.base.clock import FixedClock
-from bot.core.dialogue import Dialogue
 from bot.base.settings import Settings
+from bot.core.dialogue import Dialogue
 from bot.store import Store
 from knowledge import Knowledge
 from nlu import NLU, NLUUnavailable
@@ -43,7 +44,7 @@ async def test_a_killed_nlu_service_keeps_112_and_the_report_and_comes_back(
     nlu = await embedded_nlu()
     try:
         (child,) = children(os.getpid()) - before
-        dialogue = Dialogue(store, nlu, Settings(), knowledge, clock)
+        dialogue = Dialogue(store, nlu, Settings(), knowledge, clock, features=FEATURES)
         anna, bram = Chat(dialogue, "local:anna"), Chat(dialogue, "local:bram")
         await anna.send("Ik wil een incident melden")
         assert "Vertel in je eigen woorden" in anna.last

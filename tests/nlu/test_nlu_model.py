@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from nlu import ENTITY_VALUES, INTENTS, NLUUnavailable, load_nlu
+from nlu import ENTITY_VALUES, INTENTS, NLUUnavailable
 from nlu.__main__ import main
 from nlu.evaluation import LAYERS, evaluate
+from nlu.service import load_nlu
 from nlu.training import ROOT, model_file
 
 pytestmark = pytest.mark.slow

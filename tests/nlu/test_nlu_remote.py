@@ -9,8 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from nlu import NLUUnavailable, load_nlu
+from nlu import NLUUnavailable
 from nlu.parsing import RasaNLU
+from nlu.service import load_nlu
 
 
 class FakeRasa(BaseHTTPRequestHandler):

@@ -187,16 +187,15 @@ class Listeners:
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
         """Chat starten: the reporter's messages go to the card's thread from now on."""
-        await ack()
-        member = await self.team.member(body["user"]["id"])
-        async with self.store.session() as session:
-            case = await self._case(session, _ref(body))
-            started = case is not None and await relay.start_contact(
-                self.store, session, case, member.actor
-            )
-            if case is not None and started:
-                note = text(relay.FLOW, "team_started", name=member.name)
-                await relay.tell_team(self.store, session, case, "note", text=note)
+
+        async def start(session: Any, case: Case, member: Member) -> bool:
+            if not await relay.start_contact(self.store, session, case, member.actor):
+                return False
+            note = text(relay.FLOW, "team_started", name=member.name)
+            await relay.tell_team(self.store, session, case, "note", text=note)
+            return True
+
+        case, started = await self._contact(ack, body, start)
         if case is None:
             await self._tell(body, client, respond, text(None, "desk_unknown_case"))
         elif not started:
@@ -208,21 +207,33 @@ class Listeners:
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any
     ) -> None:
         """Contact beëindigen: the reporter talks to the bot again."""
+
+        async def end(session: Any, case: Case, member: Member) -> bool:
+            if not await relay.end_contact(self.store, session, case, member.actor):
+                return False
+            ended = text(relay.FLOW, "ended_by_team", ref=case.ref)
+            await relay.tell_reporter(self.store, session, case, ended)
+            note = text(relay.FLOW, "team_ended_by_team", name=member.name)
+            await relay.tell_team(self.store, session, case, "note", text=note)
+            return True
+
+        case, ended = await self._contact(ack, body, end)
+        if not ended:
+            missing = "desk_unknown_case" if case is None else "desk_no_contact"
+            await self._tell(body, client, respond, text(None, missing))
+
+    async def _contact(
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        change: Callable[[Any, Case, Member], Awaitable[bool]],
+    ) -> tuple[Case | None, bool]:
+        """Start or end contact with the reporter: the case pressed on, and whether it changed."""
         await ack()
         member = await self.team.member(body["user"]["id"])
         async with self.store.session() as session:
             case = await self._case(session, _ref(body))
-            ended = case is not None and await relay.end_contact(
-                self.store, session, case, member.actor
-            )
-            if case is not None and ended:
-                ended_text = text(relay.FLOW, "ended_by_team", ref=case.ref)
-                await relay.tell_reporter(self.store, session, case, ended_text)
-                note = text(relay.FLOW, "team_ended_by_team", name=member.name)
-                await relay.tell_team(self.store, session, case, "note", text=note)
-        if not ended:
-            missing = "desk_unknown_case" if case is None else "desk_no_contact"
-            await self._tell(body, client, respond, text(None, missing))
+            return case, case is not None and await change(session, case, member)
 
     async def on_close(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Any

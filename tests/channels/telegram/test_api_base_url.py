@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel
 from bot.base.crypto import new_key
 from bot.base.settings import Settings
+from bot.channels.telegram import TelegramChannel
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.plugins.telegram import Person
 
