@@ -234,9 +234,7 @@ class TelegramChannel:
             await self._retry_task  # never cancelled halfway through a database call
         if self.ptb.running:
             await self.ptb.stop()
-        try:
-            await asyncio.wait_for(self.lanes.idle(), grace)
-        except asyncio.TimeoutError:
+        if not await self.lanes.idle(timeout=grace):
             await self.lanes.close()
         await asyncio.gather(*list(self._background), return_exceptions=True)
         if self._poll_task is not None and self._handled:

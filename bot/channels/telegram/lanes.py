@@ -50,13 +50,22 @@ class ChatLanes:
         finally:
             del self._queues[chat_id]
 
-    async def idle(self) -> None:
-        """Wait until every queued job has run."""
+    async def idle(self, timeout: float | None = None) -> bool:
+        """Wait until every queued job has run (at most `timeout` seconds); False if some still run."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         while self._workers:
-            await asyncio.gather(*list(self._workers), return_exceptions=True)
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            done, _ = await asyncio.wait(list(self._workers), timeout=left)
+            self._workers.difference_update(done)  # also before their done callbacks have run
+        return True
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
         """Stop every lane; queued jobs that did not start are dropped."""
         for worker in list(self._workers):
             worker.cancel()
-        await asyncio.gather(*list(self._workers), return_exceptions=True)
+        if self._workers:
+            done, _ = await asyncio.wait(list(self._workers), timeout=timeout)
+            self._workers.difference_update(done)
