@@ -42,6 +42,7 @@ from bot.base.messages import Attachment, Incoming
 from bot.base.redaction import safe_trace, user_tag
 from bot.base.settings import Settings
 from bot.channels.telegram import inbox, pending
+from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.inbound import (
     FILE_FAILED,
     FILE_TOO_BIG,
@@ -167,12 +168,10 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .job_queue(None)
-            # More patience than PTB's defaults (pool 1 s, read 5 s): a busy moment should
-            # not turn into a failed delivery that waits for its retry.
-            .connect_timeout(10)
-            .read_timeout(20)
-            .write_timeout(20)
-            .pool_timeout(10)
+            # aiohttp instead of httpx (see http.py). More patience than PTB's defaults (pool
+            # 1 s, read 5 s): a busy moment should not become a delivery that waits for a retry.
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(connections=1))
         )
         if base := settings.telegram_api_base_url:
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
