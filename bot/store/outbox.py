@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.store import OutboxMessage, Store
 log = logging.getLogger("weerbaar.outbox")
 
 LEASE = timedelta(seconds=60)
+MARKING = "outbox-marking"  # the task that writes the marks of delivered messages
 
 
 class DeliveryFailed(Exception):
@@ -137,6 +139,7 @@ async def send_claimed(
 
     A lane stops at its first failure: that message backs off, the lane's later ones are
     released unattempted, so the recipient reads everything in the order it was written.
+    Returns once the marks are committed, so the recipient's next turn sees them delivered.
     """
     lanes: dict[int | None, list[Claimed]] = {}
     for message in claimed:
@@ -144,9 +147,7 @@ async def send_claimed(
         lanes.setdefault(key, []).append(message)
     # Escalations first: a waiting reporter's request reaches the team before anything else.
     ordered = sorted(lanes.values(), key=lambda lane: lane[0].payload.get("kind") != "escalation")
-    delivered: list[int] = []
-    failed: dict[int, DeliveryFailed] = {}
-    released: list[int] = []
+    marks = Marks()
     slots = asyncio.Semaphore(at_once)
 
     async def run(lane: list[Claimed]) -> None:
@@ -155,38 +156,124 @@ async def send_claimed(
                 try:
                     await send(message.payload, message.retry)
                 except DeliveryFailed as failure:
-                    failed[message.id] = failure
-                    released.extend(m.id for m in lane[position + 1 :])
+                    marks.failed[message.id] = failure
+                    marks.released.extend(m.id for m in lane[position + 1 :])
                     return
-                delivered.append(message.id)
+                marks.delivered.append(message)
 
     try:
         await asyncio.gather(*(run(lane) for lane in ordered))
     finally:
         # Also when cut off: what went out is marked; the rest waits for its lease to end.
-        await _settle(store, delivered, failed, released)
-    for message_id, failure in failed.items():
+        await _settler(store).settle(marks)
+    for message_id, failure in marks.failed.items():
         log.warning("delivery of message %d failed (%s); will retry", message_id, failure.reason)
-    return len(delivered)
+    return len(marks.delivered)
 
 
-async def _settle(
-    store: Store, delivered: list[int], failed: dict[int, DeliveryFailed], released: list[int]
-) -> None:
-    """One transaction: delivered ones marked, failed ones backed off, released ones due again."""
-    ids = [*delivered, *failed, *released]
-    if not ids:
-        return
+@dataclass
+class Marks:
+    """What became of claimed messages: delivered, failed (to back off), released unattempted."""
+
+    delivered: list[Claimed] = field(default_factory=list)
+    failed: dict[int, DeliveryFailed] = field(default_factory=dict)
+    released: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.delivered or self.failed or self.released)
+
+    def add(self, other: Marks) -> None:
+        self.delivered += other.delivered
+        self.failed.update(other.failed)
+        self.released += other.released
+
+
+class _Settler:
+    """Group commit of marks: those that come in while one batch is written go in the next.
+
+    Alone, a sender's marks are written at once, as before; under load one transaction marks
+    the messages of many turns instead of one each (on SQLite every write transaction holds
+    the one writer lock). A sender waits until its own marks are committed.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._waiting: list[tuple[Marks, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def settle(self, marks: Marks) -> None:
+        if not marks:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A sender cut off while it waits does not leave the outcome unread.
+        done.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._waiting.append((marks, done))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write(), name=MARKING)
+        await asyncio.shield(done)  # the marks are written even when the sender is cancelled
+
+    async def _write(self) -> None:
+        batch: list[tuple[Marks, asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                together = Marks()
+                for marks, _ in batch:
+                    together.add(marks)
+                try:
+                    await _settle(self.store, together)
+                except Exception as error:
+                    for _, done in batch:
+                        done.set_exception(error)
+                else:
+                    for _, done in batch:
+                        done.set_result(None)
+        finally:
+            self._writer = None
+            for _, done in [*batch, *self._waiting]:  # cut off (shutdown): nobody waits forever
+                if not done.done():
+                    done.cancel()
+            self._waiting = []
+
+
+_settlers: weakref.WeakKeyDictionary[Store, _Settler] = weakref.WeakKeyDictionary()
+
+
+def _settler(store: Store) -> _Settler:
+    settler = _settlers.get(store)
+    if settler is None:
+        settler = _settlers[store] = _Settler(store)
+    return settler
+
+
+async def _settle(store: Store, marks: Marks) -> None:
+    """One transaction: delivered ones marked, failed ones backed off, released ones due again.
+
+    A delivered message without a file is marked by one UPDATE for all of them; one with a
+    file also loses its content (the recipient has it), so it is loaded and changed.
+    """
+    plain = [m.id for m in marks.delivered if "file" not in m.payload]
+    with_file = [m.id for m in marks.delivered if "file" in m.payload]
+    loaded = [*with_file, *marks.failed, *marks.released]
     async with store.session() as session:
-        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+        if plain:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(plain))
+                .values(delivered_at=store.clock.now())
+                .execution_options(synchronize_session=False)
+            )
+        if not loaded:
+            return
+        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.id.in_(loaded)))
         messages = {m.id: m for m in rows.scalars()}
-        for message_id in delivered:
+        for message_id in with_file:
             await store.mark_delivered(session, messages[message_id])
-        for message_id, failure in failed.items():
+        for message_id, failure in marks.failed.items():
             await store.mark_failed(
                 session, messages[message_id], failure.reason, retry_after=failure.retry_after
             )
-        for message_id in released:
+        for message_id in marks.released:
             message = messages[message_id]
             message.next_attempt_at = store.clock.now()
             message.attempts -= 1  # not attempted after all

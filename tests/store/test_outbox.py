@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 
 from bot.store import OutboxMessage, Store
-from bot.store.outbox import DeliveryFailed, deliver_due
+from bot.store.outbox import Claimed, DeliveryFailed, deliver_due, send_claimed
 
 
 async def _support(store: Store, kinds: list[tuple[str, str]]) -> None:
@@ -70,3 +71,68 @@ async def test_lanes_of_different_cases_are_on_their_way_side_by_side(store: Sto
 
     assert await deliver_due(store, "support", send, at_once=4) == 6
     assert most == 4
+
+
+async def _claimed_support(store: Store, owners: int) -> list[list[Claimed]]:
+    """One escalation per owner, each claimed by a sender of its own."""
+    await _support(store, [(f"owner{n}", "escalation") for n in range(owners)])
+    async with store.session() as session:
+        ids = (await session.execute(select(OutboxMessage.id).order_by(OutboxMessage.id))).all()
+    return [
+        [Claimed(row_id, {"kind": "escalation", "text": "x"}, False, None)] for (row_id,) in ids
+    ]
+
+
+async def test_marks_of_senders_that_finish_together_are_written_in_one_transaction(
+    store: Store,
+) -> None:
+    senders = await _claimed_support(store, 8)
+    marked: list[int] = []  # delivered messages found marked when each sender returned
+    begun = 0
+
+    def on_begin(_connection: Any) -> None:
+        nonlocal begun
+        begun += 1
+
+    async def send(payload: dict[str, Any], retry: bool) -> None:
+        await asyncio.sleep(0)
+
+    async def sender(claimed: list[Claimed]) -> None:
+        await send_claimed(store, claimed, send)
+        async with store.reading() as session:
+            row = await session.get(OutboxMessage, claimed[0].id)
+            assert row is not None
+            marked.append(int(row.delivered_at is not None))
+
+    event.listen(store.engine.sync_engine, "begin", on_begin)
+    try:
+        await asyncio.gather(*(sender(claimed) for claimed in senders))
+    finally:
+        event.remove(store.engine.sync_engine, "begin", on_begin)
+    assert marked == [1] * 8  # each sender returns once its own marks are committed
+    # Not one transaction per sender: those that come while a batch is written share the next
+    # one (the senders' own reads are counted too, one each).
+    assert 1 <= begun - 8 <= 2
+
+
+async def test_a_failed_mark_reaches_every_sender_of_its_batch(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    senders = await _claimed_support(store, 3)
+
+    async def send(payload: dict[str, Any], retry: bool) -> None:
+        return None
+
+    async def store_away(*_args: Any) -> None:
+        raise ConnectionError("store away")
+
+    monkeypatch.setattr("bot.store.outbox._settle", store_away)
+    outcomes = await asyncio.gather(
+        *(send_claimed(store, claimed, send) for claimed in senders), return_exceptions=True
+    )
+    assert [type(o) for o in outcomes] == [ConnectionError] * 3
+    monkeypatch.undo()
+    # Unmarked, the messages stay leased and are sent again once the lease ends.
+    async with store.reading() as session:
+        rows = (await session.execute(select(OutboxMessage))).scalars().all()
+    assert all(m.delivered_at is None for m in rows)

@@ -16,7 +16,7 @@ from bot.app import App
 from bot.base.clock import FixedClock
 from bot.channels.telegram import TelegramChannel
 from bot.store import OutboxMessage, Store, TelegramInbox
-from bot.store.outbox import LEASE
+from bot.store.outbox import LEASE, MARKING
 from tests.fakes.telegram_api import FakeTelegram
 from tests.plugins.telegram import Person, eventually
 
@@ -40,7 +40,10 @@ async def test_a_turn_is_one_transaction_and_its_replies_are_marked_in_one_more(
     begun: list[asyncio.Task[Any] | None] = []
 
     def on_begin(_connection: Any) -> None:
-        begun.append(asyncio.current_task())
+        task = asyncio.current_task()
+        begun.append(task)
+        if task is not None and task.get_name() == MARKING:  # marks the turn's replies
+            turns.add(task)
 
     channel._turn = turn  # type: ignore[method-assign]
     await channel.start()
