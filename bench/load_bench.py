@@ -149,7 +149,7 @@ class Load:
             await self._push(chat, kind, value)
             # The first reply means the turn runs in its lane; the lane ends after its last one.
             await self.fake.wait_sent(chat, before + 1, WAIT)
-            await asyncio.wait_for(self.telegram.lanes.idle(), WAIT)
+            await asyncio.wait_for(self.telegram.idle(), WAIT)
             self.counts.append(len(self.fake.sent(chat)) - before)
         last = self.fake.texts(chat)[-1]
         if not REF.search(last):
@@ -216,7 +216,7 @@ async def _drain(store: Store, telegram: TelegramChannel) -> tuple[float, dict[s
     """Wait (at most DRAIN seconds) until nothing is left undelivered in the outbox."""
     started = time.perf_counter()
     with contextlib.suppress(asyncio.TimeoutError):  # what is left is counted below
-        await asyncio.wait_for(telegram.lanes.idle(), DRAIN)
+        await asyncio.wait_for(telegram.idle(), DRAIN)
     while True:
         left = await _undelivered(store)
         if not left or time.perf_counter() - started > DRAIN:

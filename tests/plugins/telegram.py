@@ -103,11 +103,11 @@ class Person:
         self.replies: list[Sent] = []
 
     async def _after(self, pushing: Awaitable[dict[str, Any]]) -> list[Sent]:
-        """Push an update, wait until the channel took it and every chat lane is idle."""
+        """Push an update, wait until the channel took it and is idle again."""
         before = len(self.fake.sent(self.chat_id))
         update = await pushing
         await eventually(lambda: self.channel.newest_update >= update["update_id"])
-        await self.channel.lanes.idle()
+        await self.channel.idle()
         self.replies = self.fake.sent(self.chat_id)[before:]
         return self.replies
 

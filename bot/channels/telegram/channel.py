@@ -144,6 +144,35 @@ class Outage:
         self.danger_told.clear()
 
 
+class _Tidy:
+    """A turn's calls off the reply's path: the pressed button's answer, stale keyboards away.
+
+    Started once, when the turn's replies are out or when the turn turns out slow; their
+    failure changes nothing for the reporter.
+    """
+
+    def __init__(
+        self, channel: TelegramChannel, chat_id: int, query: CallbackQuery | None, stale: set[int]
+    ) -> None:
+        self.channel = channel
+        self.chat_id = chat_id
+        self.query = query
+        self.stale = stale
+        self.started = False
+
+    def start(self) -> None:
+        if self.started:
+            return
+        self.started = True
+        bot = self.channel.bot
+        if self.query is not None:
+            self.channel._aside(self.query.answer())  # Telegram stops the button's spinner
+        for message_id in sorted(self.stale):
+            self.channel._aside(
+                bot.edit_message_reply_markup(self.chat_id, message_id, reply_markup=None)
+            )
+
+
 class TelegramChannel:
     """Polls Telegram (or serves its webhook), hands messages to the core, delivers the outbox."""
 
@@ -240,6 +269,12 @@ class TelegramChannel:
             with contextlib.suppress(Exception):  # left in the inbox, a copy is recognised
                 await inbox.keep(self.store, [], self._handled)
         await self.ptb.shutdown()
+
+    async def idle(self) -> None:
+        """Wait until every queued turn has run and the calls aside (answers, edits) are done."""
+        await self.lanes.idle()
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     # --- updates in ----------------------------------------------------------------------
 
@@ -437,21 +472,31 @@ class TelegramChannel:
         The replies are leased to this worker in the turn's own transaction and sent right
         after its commit; the outbox keeps them for the retry loop should the process die
         before they are marked delivered. The core decides whether the update is a copy.
+        The button's answer and the removal of stale keyboards wait until the replies are out
+        (or until the turn turns out slow), so they never hold up a reply.
         """
         chat = update.effective_chat
         assert chat is not None
         query = update.callback_query
-        if query is not None:
-            self._aside(query.answer())  # Telegram stops the button's spinner; nothing waits
         if chat.type != ChatType.PRIVATE:
+            if query is not None:
+                self._aside(query.answer())
             await self._refuse_group(chat.id)
             return
-        user = user_key(chat.id)
+        # Every turn makes the earlier buttons stale in the core, so they are taken away.
+        tidy = _Tidy(self, chat.id, query, self._stale_keyboards(chat.id, _with_keyboard(query)))
+        try:
+            await self._turn_in_chat(update, chat.id, query, tidy)
+        finally:
+            tidy.start()
+
+    async def _turn_in_chat(
+        self, update: Update, chat_id: int, query: CallbackQuery | None, tidy: _Tidy
+    ) -> None:
+        user = user_key(chat_id)
         delivery = f"telegram:{update.update_id}"
         claimed: list[Claimed] = []
-        async with self._typing(chat.id):
-            # Every turn makes the earlier buttons stale in the core, so take them away.
-            self._aside(self._close_keyboards(chat.id, _with_keyboard(query)))
+        async with self._typing(chat_id, tidy):
             if query is not None:
                 incoming: Incoming | None = _pressed(query, user)
             else:
@@ -501,19 +546,12 @@ class TelegramChannel:
             return FILE_FAILED
         return Attachment(media.kind, data, media.mime, media.filename)
 
-    def _close_keyboards(self, chat_id: int, pressed: int | None) -> Awaitable[Any]:
-        """Remove the inline keyboards open in this chat now (the edits run when awaited)."""
+    def _stale_keyboards(self, chat_id: int, pressed: int | None) -> set[int]:
+        """The messages in this chat whose inline keyboard is open now; forgotten here."""
         open_ids = self._keyboards.pop(chat_id, set())
         if pressed is not None:
             open_ids.add(pressed)
-        return asyncio.gather(
-            *(
-                self._quietly(
-                    self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
-                )
-                for message_id in sorted(open_ids)
-            )
-        )
+        return open_ids
 
     def _aside(self, call: Awaitable[Any]) -> None:
         """A platform call off the reply's path: its failure changes nothing for the reporter."""
@@ -529,10 +567,10 @@ class TelegramChannel:
         await self._quietly(self.bot.send_message(chat_id, GROUP_REFUSAL))
 
     @contextlib.asynccontextmanager
-    async def _typing(self, chat_id: int) -> AsyncIterator[None]:
-        """Show 'typing…' while a turn runs longer than TYPING_AFTER seconds."""
+    async def _typing(self, chat_id: int, tidy: _Tidy) -> AsyncIterator[None]:
+        """Show 'typing…' (and tidy up) while a turn runs longer than TYPING_AFTER seconds."""
         done = asyncio.Event()
-        task = asyncio.create_task(self._keep_typing(chat_id, done))
+        task = asyncio.create_task(self._keep_typing(chat_id, done, tidy))
         try:
             yield
         finally:
@@ -540,9 +578,11 @@ class TelegramChannel:
             # Let a running request finish, so 'typing' never shows after the reply.
             await task
 
-    async def _keep_typing(self, chat_id: int, done: asyncio.Event) -> None:
+    async def _keep_typing(self, chat_id: int, done: asyncio.Event, tidy: _Tidy) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(done.wait(), TYPING_AFTER)  # a quick turn shows nothing
+        if not done.is_set():
+            tidy.start()  # a slow turn: the button's spinner stops now, not after the reply
         while not done.is_set():
             await self._quietly(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
             with contextlib.suppress(asyncio.TimeoutError):

@@ -143,7 +143,7 @@ async def test_429_is_retried_after_retry_after_and_order_is_kept(
 
     clock.advance(timedelta(seconds=6))
     await fake.wait_sent(person.chat_id, 2)
-    await person.channel.lanes.idle()
+    await person.channel.idle()
     texts = fake.texts(person.chat_id)
     assert len(texts) == 2
     assert texts[0].startswith(WELCOME) and texts[1].startswith(PRIVACY)
@@ -160,11 +160,11 @@ async def test_server_errors_back_off_and_then_deliver_once(
     assert person.replies == []
     clock.advance(timedelta(seconds=3))  # first back-off: 2 s
     await eventually(lambda: fake.calls["sendMessage"] == 2)
-    await person.channel.lanes.idle()
+    await person.channel.idle()
     assert fake.sent(person.chat_id) == []
     clock.advance(timedelta(seconds=5))  # second back-off: 4 s
     await fake.wait_sent(person.chat_id, 1)
-    await person.channel.lanes.idle()
+    await person.channel.idle()
     assert len(fake.sent(person.chat_id)) == 1
     (message,) = await _user_outbox(store)
     assert message.attempts == 3 and message.delivered_at is not None
@@ -178,7 +178,7 @@ async def test_fifty_people_at_once_each_get_their_answers_in_order(
     # Interleaved as Telegram would deliver them: everyone's first message, then the second…
     await fake.push_batch([fake.message(chat, command) for command in commands for chat in chats])
     await eventually(lambda: all(len(fake.sent(chat)) >= 3 for chat in chats), timeout=60)
-    await channel.lanes.idle()
+    await channel.idle()
     for chat in chats:
         texts = fake.texts(chat)
         assert len(texts) == 3, chat
@@ -199,7 +199,7 @@ async def test_one_slow_chat_does_not_hold_up_others_but_keeps_its_own_order(
     assert fake.sent(slow) == []  # its /help waits behind its photo
     release.set()
     await fake.wait_sent(slow, 2)
-    await channel.lanes.idle()
+    await channel.idle()
     first, second = fake.texts(slow)
     assert "bestanden alleen bewaren tijdens een melding" in first
     assert second.startswith(HELP)

@@ -47,7 +47,7 @@ async def test_a_wrong_or_missing_secret_is_refused_and_nothing_happens(
         good = {"X-Telegram-Bot-Api-Secret-Token": channel.secret}
         async with client.post(f"{base}/telegram/webhook", data=b"{kapot", headers=good) as reply:
             assert reply.status == 400
-    await channel.lanes.idle()
+    await channel.idle()
     assert fake.sent(32) == []
     assert await _reporters(store) == []
 
@@ -61,7 +61,7 @@ async def test_a_webhook_delivered_twice_is_answered_once(
     await fake.send_text(33, "/help")
     await fake.wait_sent(33, 2)
     await eventually(lambda: fake.webhook_statuses == [200, 200, 200])
-    await channel.lanes.idle()
+    await channel.idle()
     assert len(fake.sent(33)) == 2
 
 
