@@ -1,21 +1,25 @@
 """Telegram channel: turns per second and turn latency for 200 people at once, via a fake Bot API.
 
-Three runs of the same conversations on a fresh database each, measured in the same process:
+Three runs of the same conversations on a fresh database each, in the same bench run:
   core      the dialogue core called directly (replies queued in the outbox, nothing sent);
   outbox    the core plus outbox delivery to a sender that does nothing;
   telegram  the whole channel: python-telegram-bot polling a fake Bot API on 127.0.0.1,
-            typing actions, keyboards, sendMessage; latency from the update being offered
+            button answers, keyboards, sendMessage; latency from the update being offered
             to getUpdates until the turn's last reply reached the fake.
 Each run lets at most 32 turns work at once (the channel's default), and runs ten people one
-after another (an idle bot) before the 200 at once. Everything shares one event loop, fake
-server included: the fake's own work counts against the channel.
+after another (an idle bot) before the 200 at once. The fake Bot API and the people run in a
+process of their own (bench.telegram_people), as Telegram and the phones do: the bot's process
+does only the bot's work. They still share this machine's two cores with the bot, the NLU
+service and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -35,8 +39,9 @@ from bot.store.outbox import deliver_due
 from knowledge import Knowledge
 from nlu import NLU, NLUUnavailable
 from nlu.service import load_nlu
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_api import TOKEN
 
+ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 200
 SLOTS = 32  # turns at once, in every run (the channel's max_turns)
 ALONE = 10  # people who talk one after another, for the latency of an idle bot
@@ -48,7 +53,7 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("text", "Er is iets naars gebeurd met een inwoner na afloop van de vergadering"),
     ("button", "bedreiging"),
 )
-Conversation = Callable[[int], Awaitable[list[float]]]
+Together = Callable[[list[int]], Awaitable[list[float]]]  # these chats at once: turn latencies
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -66,15 +71,14 @@ def _result(latencies: list[float], seconds: float) -> dict[str, Any]:
     }
 
 
-async def _measure_people(store: Store, conversation: Conversation) -> dict[str, Any]:
+async def _measure_people(store: Store, together: Together) -> dict[str, Any]:
     """Ten people one after another, then 200 at once (other chat ids)."""
     started = time.perf_counter()
-    alone = [t for person in range(ALONE) for t in await conversation(20_000 + person)]
+    alone = [t for person in range(ALONE) for t in await together([20_000 + person])]
     one_by_one = _result(alone, time.perf_counter() - started)
     started = time.perf_counter()
     with transactions(store) as counted:
-        runs = await asyncio.gather(*(conversation(10_000 + person) for person in range(PEOPLE)))
-    latencies = [t for run in runs for t in run]
+        latencies = await together([10_000 + person for person in range(PEOPLE)])
     at_once = _result(latencies, time.perf_counter() - started)
     at_once["transactions_per_turn"] = counted.per(len(latencies))
     return {"one_at_a_time": one_by_one, f"{PEOPLE}_at_once": at_once}
@@ -127,46 +131,84 @@ async def _core(
                 counts.append(len(replies))
         return latencies
 
-    return await _measure_people(store, conversation), counts
+    async def together(chats: list[int]) -> list[float]:
+        runs = await asyncio.gather(*(conversation(chat) for chat in chats))
+        return [t for run in runs for t in run]
+
+    return await _measure_people(store, together), counts
+
+
+class People:
+    """The fake Bot API and the people who use it, in their own process (bench.telegram_people)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, base_url: str) -> None:
+        self.process = process
+        self.base_url = base_url
+
+    @classmethod
+    async def start(cls) -> People:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.telegram_people",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+        )
+        people = cls(process, "")
+        people.base_url = (await people._answer())["base_url"]
+        return people
+
+    async def _ask(self, question: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(question).encode() + b"\n")
+        await self.process.stdin.drain()
+        return await self._answer()
+
+    async def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the Telegram side of the bench ended early")
+        return dict(json.loads(line))
+
+    async def talk(self, chats: list[int], counts: list[int]) -> tuple[list[float], int]:
+        """These people at once, the whole script each: turn latencies and people lost."""
+        answer = await self._ask({"chats": chats, "script": SCRIPT, "counts": counts, "wait": WAIT})
+        return list(answer["latencies"]), int(answer["lost"])
+
+    async def calls(self) -> dict[str, int]:
+        return dict((await self._ask({"calls": True}))["calls"])
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await self.process.wait()
 
 
 async def _telegram(app: App, counts: list[int]) -> dict[str, Any]:
     """The whole channel against the fake Bot API; a turn ends when its last reply arrived."""
-    fake = FakeTelegram()
-    await fake.start()
+    people = await People.start()
     app.settings = replace(
-        app.settings, telegram_bot_token=TOKEN, telegram_api_base_url=fake.base_url
+        app.settings, telegram_bot_token=TOKEN, telegram_api_base_url=people.base_url
     )
     channel = TelegramChannel(app, poll_timeout=1, max_turns=SLOTS)
     await channel.start()
     lost = 0
 
-    async def conversation(chat: int) -> list[float]:
-        """One person's turns; one without its replies in time ends the person's conversation."""
+    async def together(chats: list[int]) -> list[float]:
         nonlocal lost
-        latencies = []
-        for expected, (kind, value) in zip(counts, SCRIPT, strict=True):
-            before = len(fake.sent(chat))
-            started = time.perf_counter()
-            if kind == "text":
-                await fake.send_text(chat, value)
-            else:
-                await fake.press(chat, value)
-            try:
-                sent = await fake.wait_sent(chat, before + expected, WAIT)
-            except asyncio.TimeoutError:
-                lost += 1  # the buttons to press next may never have come
-                break
-            latencies.append(sent[before + expected - 1].at - started)
+        latencies, gone = await people.talk(chats, counts)
+        lost += gone
         return latencies
 
     try:
-        result = await _measure_people(app.store, conversation)
+        result = await _measure_people(app.store, together)
+        result["bot_api_calls"] = await people.calls()
     finally:
         await channel.stop()
-        await fake.close()
+        await people.stop()
     result["lost_reporters"] = lost
-    result["bot_api_calls"] = dict(sorted(fake.calls.items()))
     return result
 
 
@@ -213,15 +255,19 @@ async def _run() -> dict[str, Any]:
 
         nlu, model = KeywordNLU(), "keyword stand-in (no trained model)"
     knowledge = Knowledge.load()
-    measured = {"sqlite": await _measure("sqlite", nlu, knowledge)}
     skipped: dict[str, Any] = {}
-    if os.environ.get("BENCH_POSTGRES", "1") != "0":
-        from tests.postgres import PostgresMissing
+    try:
+        measured = {"sqlite": await _measure("sqlite", nlu, knowledge)}
+        if os.environ.get("BENCH_POSTGRES", "1") != "0":
+            from tests.postgres import PostgresMissing
 
-        try:
-            measured["postgresql"] = await _measure("postgresql", nlu, knowledge)
-        except PostgresMissing as missing:
-            skipped["postgresql"] = {"skipped": str(missing)}
+            try:
+                measured["postgresql"] = await _measure("postgresql", nlu, knowledge)
+            except PostgresMissing as missing:
+                skipped["postgresql"] = {"skipped": str(missing)}
+    finally:
+        if (close := getattr(nlu, "aclose", None)) is not None:  # the stand-in has none
+            await close()
     ratios = {kind: result["telegram_vs_core"] for kind, result in measured.items()}
     return {
         "people": PEOPLE,
