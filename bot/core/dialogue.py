@@ -17,7 +17,7 @@ from bot.core.commands import COMMANDS
 from bot.core.features import Features
 from bot.core.turn import TurnContext, draft_files
 from bot.store import Store
-from bot.store.outbox import Claimed, claim_written
+from bot.store.outbox import LEASE, Claimed, leased, may_lease
 from flows import catalog
 from flows.engine import DialogueState, Engine
 from flows.validators import Valid, interpret, normalise
@@ -186,7 +186,10 @@ class Dialogue:
                 state.offered = [{"label": b.label, "payload": b.payload} for b in offered]
                 await self.store.touch(turn.session, turn.conversation, state.to_json())
                 if queue_replies:
-                    written = []
+                    lease = None
+                    if claimed is not None and ctx.replies:
+                        if await may_lease(self.store, turn.session, turn.reporter.id):
+                            lease = self.store.clock.now() + LEASE
                     for reply in ctx.replies:
                         queued = await self.store.enqueue(
                             turn.session,
@@ -200,12 +203,10 @@ class Dialogue:
                                 **({"file": file_payload(reply.file)} if reply.file else {}),
                             },
                             reporter_id=turn.reporter.id,
+                            lease=lease,
                         )
-                        written.append(queued.id)
-                    if claimed is not None:
-                        claimed += await claim_written(
-                            self.store, turn.session, turn.reporter.id, written
-                        )
+                        if claimed is not None and lease is not None:
+                            claimed.append(leased(queued))
         except Exception as error:
             log.error("turn failed for %s: %s", user_tag(message.user), safe_trace(error))
             if raise_failure:

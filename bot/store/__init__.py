@@ -299,8 +299,13 @@ class Store:
         *,
         reporter_id: int | None = None,
         case_id: int | None = None,
+        lease: datetime | None = None,
     ) -> OutboxMessage:
-        """Write a side effect in the caller's transaction; delivery happens later."""
+        """Write a side effect in the caller's transaction; delivery happens later.
+
+        With `lease` the message is written leased to this worker until then, its first attempt
+        counted, for the caller to send right after the commit (bot.store.outbox.leased).
+        """
         now = self.clock.now()
         message = OutboxMessage(
             destination=destination,
@@ -308,8 +313,8 @@ class Store:
             case_id=case_id,
             payload=payload,
             created_at=now,
-            attempts=0,
-            next_attempt_at=now,
+            attempts=0 if lease is None else 1,
+            next_attempt_at=now if lease is None else lease,
         )
         session.add(message)
         await session.flush()

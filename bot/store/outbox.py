@@ -98,38 +98,27 @@ async def _claim(
         return [_claimed(m) for m in due]
 
 
-async def claim_written(
-    store: Store, session: AsyncSession, reporter_id: int, ids: list[int]
-) -> list[Claimed]:
-    """In the transaction that wrote them: lease a reporter's new messages to this worker.
+async def may_lease(store: Store, session: AsyncSession, reporter_id: int) -> bool:
+    """In a turn's transaction, before its replies are written: may they be leased at once?
 
-    Nothing is leased while an older message of theirs is undelivered (it waits for its retry,
-    or is on its way): the new ones go out behind it, through deliver_due.
+    Not while an older message of this reporter is undelivered (it waits for its retry, or is
+    on its way): the new ones then go out behind it, through deliver_due.
     """
-    if not ids:
-        return []
     older = await session.execute(
         select(OutboxMessage.id)
         .where(
             OutboxMessage.destination == "user",
             OutboxMessage.reporter_id == reporter_id,
             OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.id < min(ids),
         )
         .limit(1)
     )
-    if older.first() is not None:
-        return []
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids))
-        .values(next_attempt_at=store.clock.now() + LEASE, attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    written = await session.execute(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-    )
-    return [_claimed(m) for m in written.scalars()]
+    return older.first() is None
+
+
+def leased(message: OutboxMessage) -> Claimed:
+    """A message written with a lease (Store.enqueue(lease=...)), to send after the commit."""
+    return _claimed(message)
 
 
 async def send_claimed(
