@@ -22,7 +22,7 @@ async def _talk(
     fake: FakeTelegram, chat: int, script: list[list[str]], counts: list[int], wait: float
 ) -> tuple[list[float], bool]:
     """One person's turns, each from the update offered until its last reply; False if lost."""
-    latencies = []
+    latencies: list[float] = []
     for expected, (kind, value) in zip(counts, script, strict=True):
         before = len(fake.sent(chat))
         started = time.perf_counter()
