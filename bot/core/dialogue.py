@@ -188,7 +188,7 @@ class Dialogue:
                 if queue_replies:
                     lease = None
                     if claimed is not None and ctx.replies:
-                        if await may_lease(self.store, turn.session, turn.reporter.id):
+                        if await may_lease(turn.session, turn.reporter.id):
                             lease = self.store.clock.now() + LEASE
                     for reply in ctx.replies:
                         queued = await self.store.enqueue(

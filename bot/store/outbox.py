@@ -98,7 +98,7 @@ async def _claim(
         return [_claimed(m) for m in due]
 
 
-async def may_lease(store: Store, session: AsyncSession, reporter_id: int) -> bool:
+async def may_lease(session: AsyncSession, reporter_id: int) -> bool:
     """In a turn's transaction, before its replies are written: may they be leased at once?
 
     Not while an older message of this reporter is undelivered (it waits for its retry, or is
