@@ -193,14 +193,15 @@ class TelegramChannel:
         self.webhook_url = settings.telegram_webhook_url
         self.poll_timeout = poll_timeout
         self.retry_interval = retry_interval
+        self._requests = (AiohttpRequest(), AiohttpRequest(connections=1))
         builder = (
             ApplicationBuilder()
             .token(settings.telegram_bot_token)
             .job_queue(None)
             # aiohttp instead of httpx (see http.py). More patience than PTB's defaults (pool
             # 1 s, read 5 s): a busy moment should not become a delivery that waits for a retry.
-            .request(AiohttpRequest())
-            .get_updates_request(AiohttpRequest(connections=1))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
         )
         if base := settings.telegram_api_base_url:
             builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
@@ -235,8 +236,12 @@ class TelegramChannel:
         """Register the commands, start polling or set the webhook, start the retry loop."""
         try:
             await self.ptb.initialize()
-        except InvalidToken:
-            raise StartupError("TELEGRAM_BOT_TOKEN: Telegram rejected this token") from None
+        except BaseException as error:
+            for request in self._requests:  # PTB leaves them open when getMe fails
+                await request.shutdown()
+            if isinstance(error, InvalidToken):
+                raise StartupError("TELEGRAM_BOT_TOKEN: Telegram rejected this token") from None
+            raise
         await self.bot.set_my_commands(COMMANDS, scope=BotCommandScopeAllPrivateChats())
         await self.ptb.start()
         self._accepting = True
@@ -334,6 +339,9 @@ class TelegramChannel:
                 if update.update_id > self.newest_update:  # not taken in before
                     unkept.append(update)
                     self._accept(update)
+            # The turns just queued start first: on SQLite, whose one writer is taken in turn,
+            # a reply then does not wait for the inbox (the offset still waits for it).
+            await asyncio.sleep(0)
             handled = set(self._handled)
             try:
                 await inbox.keep(self.store, unkept, handled)
