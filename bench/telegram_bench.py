@@ -7,7 +7,10 @@ Three runs of the same conversations on a fresh database each, in the same bench
             button answers, keyboards, sendMessage; latency from the update being offered
             to getUpdates until the turn's last reply reached the fake.
 Each run lets at most 32 turns work at once (the channel's default), and runs ten people one
-after another (an idle bot) before the 200 at once. The fake Bot API and the people run in a
+after another (an idle bot) before the 200 at once: first each sending the next message as soon
+as the last reply arrived (idle_p50_ratio_to_core), then ten others who read for a quarter of a
+second first (reading_p50_ratio_to_core), so that what a turn leaves to do after its replies
+(marks, the button's answer) does not run into the next turn's time. The fake Bot API and the people run in a
 process of their own (bench.telegram_people), as Telegram and the phones do: the bot's process
 does only the bot's work. They still share this machine's two cores with the bot, the NLU
 service and PostgreSQL.
@@ -45,6 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 200
 SLOTS = 32  # turns at once, in every run (the channel's max_turns)
 ALONE = 10  # people who talk one after another, for the latency of an idle bot
+PAUSE = 0.25  # seconds a person reads before the next message, in the second idle measurement
+IDLE = ("one_at_a_time", "one_at_a_time_reading")
 WAIT = 60.0  # seconds a turn may take before it counts as lost
 # One conversation: a command, a menu button, a story (through the NLU), a choice.
 SCRIPT: tuple[tuple[str, str], ...] = (
@@ -53,7 +58,8 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("text", "Er is iets naars gebeurd met een inwoner na afloop van de vergadering"),
     ("button", "bedreiging"),
 )
-Together = Callable[[list[int]], Awaitable[list[float]]]  # these chats at once: turn latencies
+# These chats at once, with this pause before each next message: their turn latencies.
+Together = Callable[[list[int], float], Awaitable[list[float]]]
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -72,16 +78,22 @@ def _result(latencies: list[float], seconds: float) -> dict[str, Any]:
 
 
 async def _measure_people(store: Store, together: Together) -> dict[str, Any]:
-    """Ten people one after another, then 200 at once (other chat ids)."""
+    """Ten people one after another (twice: at once and with a pause between a person's
+    messages), then 200 at once (other chat ids each time)."""
     started = time.perf_counter()
-    alone = [t for person in range(ALONE) for t in await together([20_000 + person])]
+    alone = [t for person in range(ALONE) for t in await together([20_000 + person], 0.0)]
     one_by_one = _result(alone, time.perf_counter() - started)
+    paused = [t for person in range(ALONE) for t in await together([30_000 + person], PAUSE)]
     started = time.perf_counter()
     with transactions(store) as counted:
-        latencies = await together([10_000 + person for person in range(PEOPLE)])
+        latencies = await together([10_000 + person for person in range(PEOPLE)], 0.0)
     at_once = _result(latencies, time.perf_counter() - started)
     at_once["transactions_per_turn"] = counted.per(len(latencies))
-    return {"one_at_a_time": one_by_one, f"{PEOPLE}_at_once": at_once}
+    return {
+        "one_at_a_time": one_by_one,
+        "one_at_a_time_reading": _result(paused, sum(paused)),  # turns/s while busy
+        f"{PEOPLE}_at_once": at_once,
+    }
 
 
 @asynccontextmanager
@@ -117,10 +129,12 @@ async def _core(
 
     slots = asyncio.Semaphore(SLOTS)
 
-    async def conversation(chat: int) -> list[float]:
+    async def conversation(chat: int, pause: float) -> list[float]:
         user = f"telegram:{chat}"
         latencies = []
-        for step in SCRIPT:
+        for number, step in enumerate(SCRIPT):
+            if number and pause:
+                await asyncio.sleep(pause)
             started = time.perf_counter()
             async with slots:
                 replies = await dialogue.handle(_incoming(user, step), queue_replies=True)
@@ -131,8 +145,8 @@ async def _core(
                 counts.append(len(replies))
         return latencies
 
-    async def together(chats: list[int]) -> list[float]:
-        runs = await asyncio.gather(*(conversation(chat) for chat in chats))
+    async def together(chats: list[int], pause: float) -> list[float]:
+        runs = await asyncio.gather(*(conversation(chat, pause) for chat in chats))
         return [t for run in runs for t in run]
 
     return await _measure_people(store, together), counts
@@ -172,9 +186,12 @@ class People:
             raise RuntimeError("the Telegram side of the bench ended early")
         return dict(json.loads(line))
 
-    async def talk(self, chats: list[int], counts: list[int]) -> tuple[list[float], int]:
+    async def talk(
+        self, chats: list[int], counts: list[int], pause: float
+    ) -> tuple[list[float], int]:
         """These people at once, the whole script each: turn latencies and people lost."""
-        answer = await self._ask({"chats": chats, "script": SCRIPT, "counts": counts, "wait": WAIT})
+        question = {"chats": chats, "script": SCRIPT, "counts": counts, "wait": WAIT}
+        answer = await self._ask({**question, "pause": pause})
         return list(answer["latencies"]), int(answer["lost"])
 
     async def calls(self) -> dict[str, int]:
@@ -196,9 +213,9 @@ async def _telegram(app: App, counts: list[int]) -> dict[str, Any]:
     await channel.start()
     lost = 0
 
-    async def together(chats: list[int]) -> list[float]:
+    async def together(chats: list[int], pause: float) -> list[float]:
         nonlocal lost
-        latencies, gone = await people.talk(chats, counts)
+        latencies, gone = await people.talk(chats, counts, pause)
         lost += gone
         return latencies
 
@@ -231,17 +248,16 @@ async def _measure(kind: str, nlu: NLU, knowledge: Knowledge) -> dict[str, Any]:
                 await store.close()
     busy = f"{PEOPLE}_at_once"
     core, channel = results["core"][busy], results["telegram"][busy]
-    idle_core, idle_channel = results["core"]["one_at_a_time"], results["telegram"]["one_at_a_time"]
+    idle = {k: (results["core"][k]["p50_ms"], results["telegram"][k]["p50_ms"]) for k in IDLE}
     results["telegram_vs_core"] = {
         "throughput_ratio": round(channel["turns_per_second"] / core["turns_per_second"], 2),
-        "idle_p50_ratio": round(idle_channel["p50_ms"] / idle_core["p50_ms"], 2),
+        "idle_p50_ratio": round(idle["one_at_a_time"][1] / idle["one_at_a_time"][0], 2),
+        "reading_p50_ratio": round(
+            idle["one_at_a_time_reading"][1] / idle["one_at_a_time_reading"][0], 2
+        ),
         "p50_ratio": round(channel["p50_ms"] / core["p50_ms"], 2),
         "p95_ratio": round(channel["p95_ms"] / core["p95_ms"], 2),
-        "idle_p50_added_ms": round(
-            results["telegram"]["one_at_a_time"]["p50_ms"]
-            - results["core"]["one_at_a_time"]["p50_ms"],
-            1,
-        ),
+        "idle_p50_added_ms": round(idle["one_at_a_time"][1] - idle["one_at_a_time"][0], 1),
     }
     return results
 
@@ -276,6 +292,8 @@ async def _run() -> dict[str, Any]:
         # Telegram turns/s over the core's, same run, 200 at once: the lower of the databases.
         "ratio_to_core": min(r["throughput_ratio"] for r in ratios.values()),
         "idle_p50_ratio_to_core": max(r["idle_p50_ratio"] for r in ratios.values()),
+        # The same with a person who reads for PAUSE seconds before the next message.
+        "reading_p50_ratio_to_core": max(r["reading_p50_ratio"] for r in ratios.values()),
         **measured,
         **skipped,
     }

@@ -3,7 +3,7 @@
 On a real deployment Telegram's servers and the people's phones do this work, not the bot's
 process; here it runs beside the bot on the same machine, but no longer on the bot's event loop.
 It speaks JSON lines: it first prints {"base_url"}; then for each {"chats", "script", "counts",
-"wait"} it has those people talk at once and prints {"latencies", "lost", "seconds"}; for
+"wait", "pause"} it has those people talk at once and prints {"latencies", "lost", "seconds"}; for
 {"calls": true} it prints the Bot API calls it got. It ends when its input ends.
 """
 
@@ -18,12 +18,14 @@ from typing import Any
 from tests.fakes.telegram_api import FakeTelegram
 
 
-async def _talk(
-    fake: FakeTelegram, chat: int, script: list[list[str]], counts: list[int], wait: float
-) -> tuple[list[float], bool]:
+async def _talk(fake: FakeTelegram, chat: int, ask: dict[str, Any]) -> tuple[list[float], bool]:
     """One person's turns, each from the update offered until its last reply; False if lost."""
     latencies: list[float] = []
-    for expected, (kind, value) in zip(counts, script, strict=True):
+    for number, (expected, (kind, value)) in enumerate(
+        zip(ask["counts"], ask["script"], strict=True)
+    ):
+        if number and ask["pause"]:
+            await asyncio.sleep(ask["pause"])  # the person reads the reply first
         before = len(fake.sent(chat))
         started = time.perf_counter()
         if kind == "text":
@@ -31,7 +33,7 @@ async def _talk(
         else:
             await fake.press(chat, value)
         try:
-            sent = await fake.wait_sent(chat, before + expected, wait)
+            sent = await fake.wait_sent(chat, before + expected, ask["wait"])
         except asyncio.TimeoutError:
             return latencies, False  # the buttons to press next may never have come
         latencies.append(sent[before + expected - 1].at - started)
@@ -61,9 +63,7 @@ async def main() -> None:
                 _say({"calls": dict(sorted(fake.calls.items()))})
                 continue
             started = time.perf_counter()
-            runs = await asyncio.gather(
-                *(_talk(fake, c, ask["script"], ask["counts"], ask["wait"]) for c in ask["chats"])
-            )
+            runs = await asyncio.gather(*(_talk(fake, chat, ask) for chat in ask["chats"]))
             _say(
                 {
                     "latencies": [t for turns, _ in runs for t in turns],
