@@ -3,7 +3,7 @@
 On a real deployment Telegram's servers and the people's phones do this work, not the bot's
 process; here it runs beside the bot on the same machine, but no longer on the bot's event loop.
 It speaks JSON lines: it first prints {"base_url"}; then for each {"chats", "script", "counts",
-"wait", "pause"} it has those people talk at once and prints {"latencies", "lost", "seconds"}; for
+"wait", "pause"} it has those people talk at once and prints {"latencies", "lost"}; for
 {"calls": true} it prints the Bot API calls it got. It ends when its input ends.
 """
 
@@ -62,13 +62,11 @@ async def main() -> None:
             if ask.get("calls"):
                 _say({"calls": dict(sorted(fake.calls.items()))})
                 continue
-            started = time.perf_counter()
             runs = await asyncio.gather(*(_talk(fake, chat, ask) for chat in ask["chats"]))
             _say(
                 {
                     "latencies": [t for turns, _ in runs for t in turns],
                     "lost": sum(1 for _, whole in runs if not whole),
-                    "seconds": time.perf_counter() - started,
                 }
             )
     finally:
