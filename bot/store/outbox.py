@@ -45,7 +45,8 @@ class Claimed:
     lane: int | None  # one lane's messages (a reporter's, a case's) go out in order
 
 
-def _claimed(message: OutboxMessage) -> Claimed:
+def leased(message: OutboxMessage) -> Claimed:
+    """A message leased to this worker (by a claim, or written so: Store.enqueue(lease=...))."""
     lane = message.reporter_id if message.destination == "user" else message.case_id
     return Claimed(message.id, dict(message.payload), message.attempts > 1, lane)
 
@@ -95,7 +96,7 @@ async def _claim(
         for message in due:
             message.next_attempt_at = until
             message.attempts += 1
-        return [_claimed(m) for m in due]
+        return [leased(m) for m in due]
 
 
 async def may_lease(session: AsyncSession, reporter_id: int) -> bool:
@@ -114,11 +115,6 @@ async def may_lease(session: AsyncSession, reporter_id: int) -> bool:
         .limit(1)
     )
     return older.first() is None
-
-
-def leased(message: OutboxMessage) -> Claimed:
-    """A message written with a lease (Store.enqueue(lease=...)), to send after the commit."""
-    return _claimed(message)
 
 
 async def send_claimed(

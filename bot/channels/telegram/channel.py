@@ -79,7 +79,7 @@ OWN_FAILURES = 3  # a turn that fails this often while the store answers is set 
 FIRST_BACKOFF = 0.5  # seconds before a failed turn is tried again; doubles up to MAX_BACKOFF
 MAX_BACKOFF = 5.0
 OUTAGE_NOTICE_AFTER = 5.0  # seconds of outage after which a waiting reporter hears about it
-TYPING_AFTER = 1.0  # seconds a turn runs before 'typing…' shows
+TYPING_AFTER = 1.0  # seconds a turn runs before 'typing…' shows (and a button is answered)
 TYPING_EVERY = 4.0  # Telegram shows a chat action for about five seconds
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -493,18 +493,21 @@ class TelegramChannel:
             return
         # Every turn makes the earlier buttons stale in the core, so they are taken away.
         tidy = _Tidy(self, chat.id, query, self._stale_keyboards(chat.id, _with_keyboard(query)))
+        # A slow turn (its sending included): the button's spinner stops anyway.
+        slow = asyncio.get_running_loop().call_later(TYPING_AFTER, tidy.start)
         try:
-            await self._turn_in_chat(update, chat.id, query, tidy)
+            await self._turn_in_chat(update, chat.id, query)
         finally:
+            slow.cancel()
             tidy.start()
 
     async def _turn_in_chat(
-        self, update: Update, chat_id: int, query: CallbackQuery | None, tidy: _Tidy
+        self, update: Update, chat_id: int, query: CallbackQuery | None
     ) -> None:
         user = user_key(chat_id)
         delivery = f"telegram:{update.update_id}"
         claimed: list[Claimed] = []
-        async with self._typing(chat_id, tidy):
+        async with self._typing(chat_id):
             if query is not None:
                 incoming: Incoming | None = _pressed(query, user)
             else:
@@ -575,10 +578,10 @@ class TelegramChannel:
         await self._quietly(self.bot.send_message(chat_id, GROUP_REFUSAL))
 
     @contextlib.asynccontextmanager
-    async def _typing(self, chat_id: int, tidy: _Tidy) -> AsyncIterator[None]:
-        """Show 'typing…' (and tidy up) while a turn runs longer than TYPING_AFTER seconds."""
+    async def _typing(self, chat_id: int) -> AsyncIterator[None]:
+        """Show 'typing…' while a turn runs longer than TYPING_AFTER seconds."""
         done = asyncio.Event()
-        task = asyncio.create_task(self._keep_typing(chat_id, done, tidy))
+        task = asyncio.create_task(self._keep_typing(chat_id, done))
         try:
             yield
         finally:
@@ -586,11 +589,9 @@ class TelegramChannel:
             # Let a running request finish, so 'typing' never shows after the reply.
             await task
 
-    async def _keep_typing(self, chat_id: int, done: asyncio.Event, tidy: _Tidy) -> None:
+    async def _keep_typing(self, chat_id: int, done: asyncio.Event) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(done.wait(), TYPING_AFTER)  # a quick turn shows nothing
-        if not done.is_set():
-            tidy.start()  # a slow turn: the button's spinner stops now, not after the reply
         while not done.is_set():
             await self._quietly(self.bot.send_chat_action(chat_id, ChatAction.TYPING))
             with contextlib.suppress(asyncio.TimeoutError):

@@ -244,3 +244,19 @@ async def test_a_check_in_keeps_its_buttons_until_answered(
     assert [m for m in fake.sent(person.chat_id) if m.message_id == checkin.message_id][0].buttons
     await person.press_data(checkin.buttons[0][1], checkin.message_id)
     assert "Fijn om te horen" in person.text
+
+
+async def test_a_slow_turn_answers_the_button_before_its_reply_goes_out(
+    fake: FakeTelegram, person: Person
+) -> None:
+    await person.say("/start")
+    release = fake.hold("sendMessage")  # Telegram is slow to take the reply
+    try:
+        await fake.press(person.chat_id, person.replies[0].buttons[0][1])
+        await eventually(lambda: len(fake.answered) == 1, timeout=5)
+        keyboards = [m for m in fake.sent(person.chat_id) if m.reply_markup]
+        assert keyboards == []  # the pressed keyboard is gone too
+    finally:
+        release.set()
+    await person.channel.idle()
+    assert len(fake.sent(person.chat_id)) > len(person.replies)
