@@ -278,8 +278,10 @@ class TelegramChannel:
     async def idle(self) -> None:
         """Wait until every queued turn has run and the calls aside (answers, edits) are done."""
         await self.lanes.idle()
-        while self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        # Only those still running: a finished task leaves the set by a callback, and gather over
+        # finished tasks returns without letting the loop run it (it would spin).
+        while running := [task for task in self._background if not task.done()]:
+            await asyncio.gather(*running, return_exceptions=True)
 
     # --- updates in ----------------------------------------------------------------------
 
