@@ -150,7 +150,7 @@ async def send_claimed(
         await asyncio.gather(*(run(lane) for lane in ordered))
     finally:
         # Also when cut off: what went out is marked; the rest waits for its lease to end.
-        await _settler(store).settle(marks)
+        await _settler(store).settle(store, marks)
     for message_id, failure in marks.failed.items():
         log.warning("delivery of message %d failed (%s); will retry", message_id, failure.reason)
     return len(marks.delivered)
@@ -181,12 +181,12 @@ class _Settler:
     the one writer lock). A sender waits until its own marks are committed.
     """
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self) -> None:
+        # No reference to the store: it is this settler's weak key, and must be free to go.
         self._waiting: list[tuple[Marks, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def settle(self, marks: Marks) -> None:
+    async def settle(self, store: Store, marks: Marks) -> None:
         if not marks:
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -194,10 +194,10 @@ class _Settler:
         done.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._waiting.append((marks, done))
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write(), name=MARKING)
+            self._writer = asyncio.create_task(self._write(store), name=MARKING)
         await asyncio.shield(done)  # the marks are written even when the sender is cancelled
 
-    async def _write(self) -> None:
+    async def _write(self, store: Store) -> None:
         batch: list[tuple[Marks, asyncio.Future[None]]] = []
         try:
             while self._waiting:
@@ -206,7 +206,7 @@ class _Settler:
                 for marks, _ in batch:
                     together.add(marks)
                 try:
-                    await _settle(self.store, together)
+                    await _settle(store, together)
                 except Exception as error:
                     for _, done in batch:
                         done.set_exception(error)
@@ -227,7 +227,7 @@ _settlers: weakref.WeakKeyDictionary[Store, _Settler] = weakref.WeakKeyDictionar
 def _settler(store: Store) -> _Settler:
     settler = _settlers.get(store)
     if settler is None:
-        settler = _settlers[store] = _Settler(store)
+        settler = _settlers[store] = _Settler()
     return settler
 
 

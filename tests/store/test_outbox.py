@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
-from bot.store import OutboxMessage, Store
+from bot.base.clock import FixedClock
+from bot.store import OutboxMessage, Store, open_store
 from bot.store.outbox import Claimed, DeliveryFailed, deliver_due, send_claimed
 
 
@@ -113,6 +116,24 @@ async def test_marks_of_senders_that_finish_together_are_written_in_one_transact
     # Not one transaction per sender: those that come while a batch is written share the next
     # one (the senders' own reads are counted too, one each).
     assert 1 <= begun - 8 <= 2
+
+
+async def test_a_closed_store_that_marked_deliveries_is_freed(
+    database_url: str, clock: FixedClock
+) -> None:
+    """The marks' bookkeeping per store must not keep the store, its engine and its caches."""
+    store = await open_store(database_url, clock)
+    (claimed,) = await _claimed_support(store, 1)
+
+    async def send(payload: dict[str, Any], retry: bool) -> None:
+        return None
+
+    assert await send_claimed(store, claimed, send) == 1
+    await store.close()
+    gone = weakref.ref(store)
+    del store, claimed
+    gc.collect()
+    assert gone() is None
 
 
 async def test_a_failed_mark_reaches_every_sender_of_its_batch(
