@@ -224,12 +224,24 @@ class Desk:
 
 
 @pytest.fixture
+def slack_timeout() -> float:
+    """How long the desk waits for Slack's Web API: long enough that a busy machine never turns
+    a slow answer into a timeout. A test whose fake Slack hangs on purpose is marked ``@hangs``."""
+    return 10.0
+
+
+hangs = pytest.mark.parametrize("slack_timeout", [0.5], ids=["short-timeout"])
+
+
+@pytest.fixture
 async def desk(
-    app: App, fake: FakeSlack, scheduler: Scheduler, store: Store
+    app: App, fake: FakeSlack, scheduler: Scheduler, store: Store, slack_timeout: float
 ) -> AsyncIterator[Desk]:
     """An HTTP-mode desk on 127.0.0.1 whose outbox rounds the test runs itself."""
     web_app = web.Application()
-    slack_desk = SlackDesk(app, web_app, scheduler=scheduler, http_timeout=0.5, poll_seconds=None)
+    slack_desk = SlackDesk(
+        app, web_app, scheduler=scheduler, http_timeout=slack_timeout, poll_seconds=None
+    )
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

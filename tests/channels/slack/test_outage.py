@@ -13,7 +13,7 @@ from bot.channels.slack import SlackDesk
 from bot.jobs.scheduler import Scheduler
 from bot.store import OutboxMessage, Store
 from flows import catalog
-from tests.plugins.desk import ANNA, Desk, Reporter, load_case
+from tests.plugins.desk import ANNA, Desk, Reporter, hangs, load_case
 
 
 async def _pending(store: Store) -> list[OutboxMessage]:
@@ -62,6 +62,7 @@ async def test_rate_limit_waits_as_long_as_slack_asks(
     assert len(desk.fake.top_level()) == 1
 
 
+@hangs
 async def test_a_card_posted_without_an_answer_is_not_posted_again(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
@@ -77,6 +78,7 @@ async def test_a_card_posted_without_an_answer_is_not_posted_again(
     assert (await load_case(desk.store, ref)).slack_ts == card.ts
 
 
+@hangs
 async def test_a_timeout_before_slack_posted_posts_once(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
@@ -102,6 +104,7 @@ async def _relay_posted_without_an_answer(desk: Desk, reporter: Reporter) -> str
     return card.ts
 
 
+@hangs
 async def test_a_relay_without_an_answer_is_not_relayed_twice(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:
@@ -127,6 +130,7 @@ async def test_the_card_of_a_case_picked_up_meanwhile_shows_it(
     assert "Opgepakt" in str(card.blocks) and "Lokale medewerker" in str(card.blocks)
 
 
+@hangs
 async def test_after_a_restart_a_relay_without_an_answer_is_still_not_relayed_twice(
     desk: Desk, reporter: Reporter, clock: FixedClock, app: App, scheduler: Scheduler
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.base.clock import FixedClock
 from bot.base.messages import Attachment, Incoming
 from bot.store import Case
-from tests.plugins.desk import ANNA, Desk, Reporter, load_case, outbox
+from tests.plugins.desk import ANNA, Desk, Reporter, hangs, load_case, outbox
 
 RECEIPT = "Doorgestuurd naar het Ondersteuningsteam. Je krijgt hier antwoord."
 PHOTO = b"\xff\xd8" + bytes(range(256)) * 8
@@ -210,6 +210,7 @@ async def test_help_in_the_middle_of_a_report_escalates_the_draft_then_the_repor
     assert len(desk.fake.top_level()) == 1
 
 
+@hangs
 async def test_twenty_messages_during_a_minute_of_slack_outage_arrive_in_order_once(
     desk: Desk, reporter: Reporter, clock: FixedClock
 ) -> None:

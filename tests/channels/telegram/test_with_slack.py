@@ -48,7 +48,7 @@ async def together(
     shared = web.Application()
     scheduler = Scheduler(store, app.settings, FEATURES.jobs, autorun=False)
     await scheduler.start()
-    desk = SlackDesk(app, shared, scheduler=scheduler, http_timeout=0.5, poll_seconds=None)
+    desk = SlackDesk(app, shared, scheduler=scheduler, poll_seconds=None)
     telegram = TelegramChannel(app, shared, poll_timeout=1, retry_interval=0.02)
     runner = web.AppRunner(shared, access_log=None)
     await runner.setup()
