@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, select
 
 from bot.base.clock import FixedClock
-from bot.store import OutboxMessage, Store, open_store
-from bot.store.outbox import Claimed, DeliveryFailed, deliver_due, send_claimed
+from bot.store import OutboxMessage, Store, open_store, outbox
+from bot.store.outbox import MARKING, Claimed, DeliveryFailed, deliver_due, send_claimed
 
 
 async def _support(store: Store, kinds: list[tuple[str, str]]) -> None:
@@ -134,6 +134,35 @@ async def test_a_closed_store_that_marked_deliveries_is_freed(
     del store, claimed
     gc.collect()
     assert gone() is None
+
+
+async def test_a_sender_cut_off_while_its_marks_are_written_still_gets_them_written(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (claimed,) = await _claimed_support(store, 1)
+    writing, go_on = asyncio.Event(), asyncio.Event()
+    settle = outbox._settle
+
+    async def slow_settle(*args: Any) -> None:
+        writing.set()
+        await go_on.wait()
+        await settle(*args)
+
+    async def send(payload: dict[str, Any], retry: bool) -> None:
+        return None
+
+    monkeypatch.setattr("bot.store.outbox._settle", slow_settle)
+    sender = asyncio.create_task(send_claimed(store, claimed, send))
+    await writing.wait()
+    sender.cancel()  # a shutdown, say, while the marks are being written
+    with pytest.raises(asyncio.CancelledError):
+        await sender
+    go_on.set()
+    (marking,) = [task for task in asyncio.all_tasks() if task.get_name() == MARKING]
+    await marking  # ends without an error
+    async with store.reading() as session:
+        row = await session.get(OutboxMessage, claimed[0].id)
+    assert row is not None and row.delivered_at is not None
 
 
 async def test_a_failed_mark_reaches_every_sender_of_its_batch(
