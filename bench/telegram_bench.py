@@ -10,10 +10,10 @@ Each run lets at most 32 turns work at once (the channel's default), and runs te
 after another (an idle bot) before the 200 at once: first each sending the next message as soon
 as the last reply arrived (idle_p50_ratio_to_core), then ten others who read for a quarter of a
 second first (reading_p50_ratio_to_core), so that what a turn leaves to do after its replies
-(marks, the button's answer) does not run into the next turn's time. The fake Bot API and the people run in a
-process of their own (bench.telegram_people), as Telegram and the phones do: the bot's process
-does only the bot's work. They still share this machine's two cores with the bot, the NLU
-service and PostgreSQL.
+(marks, the button's answer) does not run into the next turn's time. The fake Bot API and the
+people run in a process of their own (bench.telegram_people), as Telegram and the phones do:
+the bot's process does only the bot's work. They still share this machine's two cores with the
+bot, the NLU service and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -190,8 +190,14 @@ class People:
         self, chats: list[int], counts: list[int], pause: float
     ) -> tuple[list[float], int]:
         """These people at once, the whole script each: turn latencies and people lost."""
-        question = {"chats": chats, "script": SCRIPT, "counts": counts, "wait": WAIT}
-        answer = await self._ask({**question, "pause": pause})
+        question = {
+            "chats": chats,
+            "script": SCRIPT,
+            "counts": counts,
+            "wait": WAIT,
+            "pause": pause,
+        }
+        answer = await self._ask(question)
         return list(answer["latencies"]), int(answer["lost"])
 
     async def calls(self) -> dict[str, int]:
