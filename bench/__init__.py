@@ -31,9 +31,10 @@ class Transactions:
 
     def __init__(self) -> None:
         self.count = 0
+        self.counting = True
 
     def _begun(self, _connection: Any) -> None:
-        self.count += 1
+        self.count += self.counting
 
     def per(self, turns: int) -> float:
         return round(self.count / max(1, turns), 2)
@@ -41,10 +42,14 @@ class Transactions:
 
 @contextmanager
 def transactions(store: Store) -> Iterator[Transactions]:
-    """Count the transactions begun on this store inside the block."""
+    """Count the transactions begun on this store inside the block.
+
+    The listener stays (and stops counting): removing it while the bot still works could cut
+    into a BEGIN in flight, as the store's own begin listener awaits the driver midway.
+    """
     counted = Transactions()
     event.listen(store.engine.sync_engine, "begin", counted._begun)
     try:
         yield counted
     finally:
-        event.remove(store.engine.sync_engine, "begin", counted._begun)
+        counted.counting = False
